@@ -1,0 +1,53 @@
+// Configuration from the environment, as the operator contract (../shared/CONTRACT.md "Start") names it.
+// Read once at start; everything else receives the Config object explicitly.
+import { resolve } from 'node:path';
+
+export interface Config {
+  host: string;
+  port: number;
+  publicUrl: string;
+  /** `$PUBLIC_URL/fhir`: every absolute URL the server emits starts here. */
+  fhirBase: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  authOff: boolean;
+  production: boolean;
+  logLevel: string;
+  /** Largest request body accepted before 413 (bytes). */
+  maxBodyBytes: number;
+  /** Pool size for request traffic. */
+  poolSize: number;
+  /** Port the embedded PostgreSQL listens on (loopback only). */
+  embeddedPgPort: number;
+}
+
+function int(value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number.parseInt(value, 10);
+  if (!Number.isFinite(n)) throw new Error(`not a number: ${value}`);
+  return n;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const port = int(env.PORT, 8080);
+  const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  const production = env.NODE_ENV === 'production';
+  const authOff = env.AUTH === 'off';
+  if (authOff && production) {
+    throw new Error('AUTH=off is refused when NODE_ENV=production');
+  }
+  return {
+    host: env.HOST ?? '127.0.0.1',
+    port,
+    publicUrl,
+    fhirBase: `${publicUrl}/fhir`,
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir: resolve(env.DATA_DIR ?? './.data'),
+    authOff,
+    production,
+    logLevel: env.LOG_LEVEL ?? 'info',
+    maxBodyBytes: int(env.MAX_BODY_BYTES, 32 * 1024 * 1024),
+    poolSize: int(env.PG_POOL_SIZE, 16),
+    embeddedPgPort: int(env.EMBEDDED_PG_PORT, 0),
+  };
+}

@@ -1,0 +1,143 @@
+// batch and transaction (R4 http.html#transaction): a batch runs each entry on its own and reports each
+// outcome; a transaction is atomic, resolves urn:uuid and conditional references, and processes
+// entries in the spec's order "DELETE, POST, PUT or PATCH, GET or HEAD", answering in the Bundle's order.
+import type { Bundle, BundleEntry, Resource } from 'fhir/r4';
+import type { FhirRequest, FhirResponse } from '../types.js';
+import type { Services } from '../services.js';
+import type { Tx } from '../../store/session.js';
+import { withTx } from '../../store/session.js';
+import { badRequest, FhirError, preconditionFailed } from '../../errors.js';
+import { dispatch, dispatchInTx, dbContext } from '../dispatch.js';
+import { entryRequest, entryResponse } from '../bundle-request.js';
+import { outcome } from '../outcome.js';
+import { findMatches, parseCriteria } from '../criteria.js';
+import { createResource, updateResource, newId } from '../resource-write.js';
+import { writeResponse, parseETag } from '../respond.js';
+import { rewriteReferences } from '../references.js';
+import { assertAllowed } from '../../auth/enforce.js';
+import { now } from './write.js';
+
+const ORDER: Record<string, number> = { DELETE: 0, POST: 1, PUT: 2, PATCH: 2, GET: 3, HEAD: 3 };
+
+function asBundle(body: unknown): Bundle {
+  const b = body as Bundle | undefined;
+  if (!b || b.resourceType !== 'Bundle') throw badRequest('POST to the base needs a Bundle of type batch or transaction');
+  if (b.type !== 'batch' && b.type !== 'transaction') throw badRequest(`Bundle.type must be batch or transaction, not '${String(b.type)}'`, ['Bundle.type']);
+  return b;
+}
+
+/** Entries answer with the Bundle request's Prefer (http.html#transaction-response). */
+function withPrefer(entry: FhirRequest, outer: FhirRequest): FhirRequest {
+  return { ...entry, headers: { ...entry.headers, prefer: outer.headers.prefer } };
+}
+
+function errorResponse(e: unknown): FhirResponse {
+  if (e instanceof FhirError) return { status: e.status, body: outcome(e.issues) };
+  throw e;
+}
+
+export async function bundle(req: FhirRequest, svc: Services): Promise<FhirResponse> {
+  const b = asBundle(req.body);
+  const entries = b.entry ?? [];
+  if (b.type === 'batch') {
+    const parts: string[] = [];
+    for (let i = 0; i < entries.length; i++) {
+      let res: FhirResponse;
+      try {
+        res = await dispatch(withPrefer(entryRequest(entries[i], i, svc.config.fhirBase, req.ctx), req), svc);
+      } catch (e) {
+        res = errorResponse(e);
+      }
+      parts.push(entryResponse(res, svc.config.fhirBase));
+    }
+    return { status: 200, raw: `{"resourceType":"Bundle","type":"batch-response","entry":[${parts.join(',')}]}` };
+  }
+  const parts = await withTx(svc.db, dbContext(req.ctx), (tx) => transaction(req, entries, tx, svc));
+  return { status: 200, raw: `{"resourceType":"Bundle","type":"transaction-response","entry":[${parts.join(',')}]}` };
+}
+
+interface Planned {
+  index: number;
+  entry: BundleEntry;
+  req: FhirRequest;
+  /** For POST and PUT: the resource's type and the id it will have. */
+  target?: { type: string; id: string };
+  /** A conditional create that matched: nothing to write, answer 200 with the match. */
+  existing?: boolean;
+}
+
+async function transaction(req: FhirRequest, entries: BundleEntry[], tx: Tx, svc: Services): Promise<string[]> {
+  const base = svc.config.fhirBase;
+  const plans: Planned[] = entries.map((entry, index) => ({ index, entry, req: withPrefer(entryRequest(entry, index, base, req.ctx), req) }));
+  const idMap = new Map<string, string>();
+  const seen = new Set<string>();
+  // 1. Decide every created or updated resource's identity, so references to it can be rewritten.
+  for (const p of plans) {
+    const { method, segments, headers } = p.req;
+    const type = segments[0];
+    if (method === 'POST' && segments.length === 1) {
+      let id = newId();
+      if (headers['if-none-exist']) {
+        const m = await findMatches(tx, type, parseCriteria(headers['if-none-exist']));
+        if (m.length > 1) throw preconditionFailed(`entry ${p.index}: ifNoneExist matched more than one resource`);
+        if (m.length === 1) { id = m[0].id; p.existing = true; }
+      }
+      p.target = { type, id };
+    } else if (method === 'PUT') {
+      let id = segments[1];
+      if (segments.length === 1) {
+        const m = await findMatches(tx, type, p.req.params);
+        if (m.length > 1) throw preconditionFailed(`entry ${p.index}: the conditional update matched more than one resource`);
+        id = m[0]?.id ?? (p.entry.resource?.id || newId());
+      }
+      p.target = { type, id };
+    }
+    if (p.target) {
+      const key = `${p.target.type}/${p.target.id}`;
+      if (seen.has(key) && !p.existing) throw badRequest(`entry ${p.index}: ${key} appears more than once in the transaction`);
+      seen.add(key);
+      if (p.entry.fullUrl) idMap.set(p.entry.fullUrl, key);
+    }
+  }
+  // 2. Rewrite urn:uuid and conditional references in every resource before anything is written.
+  for (const p of plans) {
+    if (p.entry.resource && (p.req.method === 'POST' || p.req.method === 'PUT')) {
+      p.req.body = await rewriteReferences(p.entry.resource, idMap, (type, criteria) => findMatches(tx, type, criteria), base);
+    }
+  }
+  // 3. Execute in the spec's order; answer in the Bundle's order.
+  const out: string[] = new Array(plans.length);
+  const ordered = [...plans].sort((a, b) => ORDER[a.req.method] - ORDER[b.req.method] || a.index - b.index);
+  const at = now();
+  for (const p of ordered) {
+    try {
+      out[p.index] = entryResponse(await execute(p, at, tx, svc), base);
+    } catch (e) {
+      if (e instanceof FhirError) {
+        throw new FhirError(e.status, e.issues[0]?.code ?? 'processing', `entry ${p.index} (${p.req.method} ${p.entry.request?.url ?? ''}): ${e.message}`, { issues: e.issues.map((i) => ({ ...i, diagnostics: `entry ${p.index}: ${i.diagnostics ?? ''}` })) });
+      }
+      throw e;
+    }
+  }
+  return out;
+}
+
+async function execute(p: Planned, at: string, tx: Tx, svc: Services): Promise<FhirResponse> {
+  const { req } = p;
+  if (req.method === 'POST' && p.target) {
+    assertAllowed(req.ctx, 'create', p.target.type);
+    if (p.existing) return dispatchInTx({ ...req, method: 'GET', segments: [p.target.type, p.target.id], params: [] }, tx, svc).then((r) => ({ ...r, status: 200, headers: { ...r.headers, Location: `${svc.config.fhirBase}/${p.target!.type}/${p.target!.id}` } }));
+    const resource = req.body as Resource;
+    if (!resource || resource.resourceType !== p.target.type) throw badRequest(`the resource's type does not match the request url`);
+    const r = await createResource(tx, resource, at, p.target.id);
+    return writeResponse(req, r.stored, 201, svc.config.fhirBase, 'created');
+  }
+  if (req.method === 'PUT' && p.target) {
+    assertAllowed(req.ctx, 'update', p.target.type);
+    const resource = { ...(req.body as Resource), id: p.target.id } as Resource;
+    const ifMatch = req.headers['if-match'] ? parseETag(req.headers['if-match'], 'ifMatch') : undefined;
+    const r = await updateResource(tx, p.target.type, p.target.id, resource, at, { ifMatch });
+    return writeResponse(req, r.stored, r.created ? 201 : 200, svc.config.fhirBase, 'updated');
+  }
+  return dispatchInTx(req, tx, svc);
+}

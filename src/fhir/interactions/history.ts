@@ -1,0 +1,51 @@
+// history of an instance, a type and the whole system (R4 http.html#history): newest first, `_since`,
+// `_at`, `_count`, paged by keyset cursor; deletions appear as entries with request.method DELETE and
+// no resource.
+import type { FhirRequest, FhirResponse } from '../types.js';
+import type { Tx } from '../../store/session.js';
+import type { Services } from '../services.js';
+import { history as readHistory, countHistory, readCurrent, type HistoryEntry } from '../../store/resources.js';
+import { badRequest, notFound } from '../../errors.js';
+import { decodeCursor, encodeCursor, pageUrl, parseCount } from '../bundle-links.js';
+import { httpDate } from '../respond.js';
+
+interface Cursor { t: string; r: string; v: number }
+
+const INSTANT = /^\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
+
+function instantParam(params: Array<[string, string]>, name: string): string | undefined {
+  const v = params.find(([k]) => k === name)?.[1];
+  if (v === undefined) return undefined;
+  const bare = v.replace(/^(eq|le|lt|ge|gt)/, '');
+  if (!INSTANT.test(bare) || Number.isNaN(Date.parse(bare))) throw badRequest(`${name} must be a date or instant, not '${v.slice(0, 40)}'`, [name]);
+  return new Date(bare).toISOString();
+}
+
+function entry(base: string, h: HistoryEntry) {
+  const url = `${h.type}/${h.id}`;
+  const method = h.deleted ? 'DELETE' : h.version === 1 ? 'POST' : 'PUT';
+  return `{"fullUrl":${JSON.stringify(`${base}/${url}`)},${h.deleted ? '' : `"resource":${h.content},`}"request":${JSON.stringify({ method, url: method === 'POST' ? h.type : url })},"response":${JSON.stringify({ status: h.deleted ? '204' : h.version === 1 ? '201' : '200', etag: `W/"${h.version}"`, lastModified: h.lastUpdated })}}`;
+}
+
+export async function history(req: FhirRequest, tx: Tx, svc: Services): Promise<FhirResponse> {
+  const segs = req.segments;
+  const type = segs[0] === '_history' ? undefined : segs[0];
+  const id = segs.length === 3 ? segs[1] : undefined;
+  if (type && id && !(await readCurrent(tx, type, id))) throw notFound(`${type}/${id} is not known`);
+  const count = parseCount(req.params, 50, 1000);
+  const since = instantParam(req.params, '_since');
+  const at = instantParam(req.params, '_at');
+  const cursorText = req.params.find(([k]) => k === '_cursor')?.[1];
+  const after = cursorText ? decodeCursor<Cursor>(cursorText) : undefined;
+  const rows = await readHistory(tx, { type, id, since, at, count: count + 1, after: after && { lastUpdated: after.t, rid: after.r, version: after.v } });
+  const page = rows.slice(0, count);
+  const total = after ? undefined : await countHistory(tx, { type, id, since, at });
+  const path = segs.join('/');
+  const links = [`{"relation":"self","url":${JSON.stringify(pageUrl(svc.config.fhirBase, path, req.params, {}))}}`];
+  if (rows.length > count && page.length > 0) {
+    const last = page[page.length - 1];
+    links.push(`{"relation":"next","url":${JSON.stringify(pageUrl(svc.config.fhirBase, path, req.params, { _cursor: encodeCursor({ t: last.lastUpdated, r: last.rid, v: last.version }) }))}}`);
+  }
+  const raw = `{"resourceType":"Bundle","type":"history",${total !== undefined ? `"total":${total},` : ''}"link":[${links.join(',')}],"entry":[${page.map((h) => entry(svc.config.fhirBase, h)).join(',')}]}`;
+  return { status: 200, headers: page[0] ? { 'Last-Modified': httpDate(page[0].lastUpdated) } : {}, raw };
+}

@@ -1,0 +1,39 @@
+// read and vread (R4 http.html#read, #vread): 200 with ETag and Last-Modified, 404 unknown, 410 deleted;
+// conditional read with If-None-Match / If-Modified-Since answers 304.
+import type { FhirRequest, FhirResponse } from '../types.js';
+import type { Tx } from '../../store/session.js';
+import { readCurrent, readVersion } from '../../store/resources.js';
+import { FhirError, gone, notFound, badRequest } from '../../errors.js';
+import { resourceBody, versionHeaders, parseETag } from '../respond.js';
+
+function notModified(req: FhirRequest, version: number, lastUpdated: string): boolean {
+  const inm = req.headers['if-none-match'];
+  if (inm && inm.trim() !== '*' && parseETag(inm, 'If-None-Match') === version) return true;
+  const ims = req.headers['if-modified-since'];
+  if (ims) {
+    const since = Date.parse(ims);
+    if (!Number.isNaN(since) && Math.floor(Date.parse(lastUpdated) / 1000) <= Math.floor(since / 1000)) return true;
+  }
+  return false;
+}
+
+export async function read(req: FhirRequest, tx: Tx): Promise<FhirResponse> {
+  const [type, id] = req.segments;
+  const s = await readCurrent(tx, type, id);
+  if (!s) throw notFound(`${type}/${id} is not known`);
+  if (s.deleted) throw new FhirError(410, 'deleted', `${type}/${id} was deleted`, { headers: versionHeaders(s) });
+  if (notModified(req, s.version, s.lastUpdated)) return { status: 304, headers: versionHeaders(s) };
+  return { status: 200, headers: versionHeaders(s), ...resourceBody(req, s) };
+}
+
+export async function vread(req: FhirRequest, tx: Tx): Promise<FhirResponse> {
+  const [type, id, , vid] = req.segments;
+  if (!/^\d{1,9}$/.test(vid)) throw badRequest(`version '${vid.slice(0, 20)}' is not a version number`);
+  const s = await readVersion(tx, type, id, Number(vid));
+  if (!s) {
+    const current = await readCurrent(tx, type, id);
+    throw notFound(current ? `${type}/${id} has no version ${vid}` : `${type}/${id} is not known`);
+  }
+  if (s.deleted) throw gone(`${type}/${id} version ${vid} is a deletion`);
+  return { status: 200, headers: versionHeaders(s), ...resourceBody(req, s) };
+}

@@ -1,0 +1,129 @@
+// create, update, patch and delete over HTTP (R4 http.html#create, #update, #patch, #delete), each with its
+// conditional form. The write logic itself is in ../resource-write.ts; here are the HTTP rules:
+// status codes, If-Match, If-None-Exist, Prefer.
+import type { Resource } from 'fhir/r4';
+import jsonpatch from 'fast-json-patch';
+import type { FhirRequest, FhirResponse } from '../types.js';
+import type { Tx } from '../../store/session.js';
+import type { Services } from '../services.js';
+import { badRequest, FhirError, preconditionFailed, unprocessable } from '../../errors.js';
+import { createResource, updateResource, deleteResource, readLive, newId } from '../resource-write.js';
+import { writeResponse, parseETag, versionHeaders, returnPreference } from '../respond.js';
+import { findMatches, parseCriteria } from '../criteria.js';
+import { info } from '../outcome.js';
+
+export function now(): string {
+  return new Date().toISOString();
+}
+
+function bodyResource(req: FhirRequest, type: string): Resource {
+  const b = req.body as Resource | undefined;
+  if (!b || typeof b !== 'object' || Array.isArray(b)) throw badRequest('the request body must be a FHIR resource (a JSON object)');
+  if (b.resourceType !== type) throw badRequest(`resourceType '${String(b.resourceType).slice(0, 64)}' does not match the URL's '${type}'`);
+  return b;
+}
+
+function ifMatch(req: FhirRequest): number | undefined {
+  const h = req.headers['if-match'];
+  return h ? parseETag(h, 'If-Match') : undefined;
+}
+
+export async function create(req: FhirRequest, tx: Tx, svc: Services): Promise<FhirResponse> {
+  const [type] = req.segments;
+  const resource = bodyResource(req, type);
+  const ine = req.headers['if-none-exist'];
+  if (ine) {
+    const matches = await findMatches(tx, type, parseCriteria(ine));
+    if (matches.length > 1) throw preconditionFailed('If-None-Exist matched more than one resource');
+    if (matches.length === 1) {
+      const m = matches[0];
+      const headers = { ...versionHeaders(m), Location: `${svc.config.fhirBase}/${m.type}/${m.id}/_history/${m.version}` };
+      const pref = returnPreference(req);
+      return pref === 'minimal' ? { status: 200, headers } : pref === 'OperationOutcome' ? { status: 200, headers, body: info('a matching resource exists; nothing was created') } : { status: 200, headers, raw: m.content };
+    }
+  }
+  const r = await createResource(tx, resource, now());
+  return writeResponse(req, r.stored, 201, svc.config.fhirBase, `created ${type}/${r.stored.id}`);
+}
+
+export async function update(req: FhirRequest, tx: Tx, svc: Services): Promise<FhirResponse> {
+  const [type, id] = req.segments;
+  const resource = bodyResource(req, type);
+  const r = await updateResource(tx, type, id, resource, now(), { ifMatch: ifMatch(req) });
+  return writeResponse(req, r.stored, r.created ? 201 : 200, svc.config.fhirBase, `${r.created ? 'created' : 'updated'} ${type}/${id}`);
+}
+
+/** PUT [type]?criteria (R4 http.html#cond-update). */
+export async function conditionalUpdate(req: FhirRequest, tx: Tx, svc: Services): Promise<FhirResponse> {
+  const [type] = req.segments;
+  const resource = bodyResource(req, type);
+  const matches = await findMatches(tx, type, searchParams(req));
+  if (matches.length > 1) throw preconditionFailed('the criteria matched more than one resource');
+  if (matches.length === 1) {
+    const m = matches[0];
+    if (resource.id !== undefined && resource.id !== m.id) throw badRequest(`the body's id '${resource.id}' differs from the matched resource's id`);
+    return update({ ...req, segments: [type, m.id] }, tx, svc).then((r) => r);
+  }
+  if (resource.id !== undefined) return update({ ...req, segments: [type, resource.id] }, tx, svc);
+  const r = await createResource(tx, resource, now(), newId());
+  return writeResponse(req, r.stored, 201, svc.config.fhirBase, `created ${type}/${r.stored.id}`);
+}
+
+function searchParams(req: FhirRequest): Array<[string, string]> {
+  const p = req.params.filter(([k]) => !['_format', '_pretty'].includes(k));
+  if (p.length === 0) throw badRequest('a conditional interaction needs search criteria in the URL');
+  return p;
+}
+
+/** JSON Patch (RFC 6902; R4 http.html#patch). The patched resource is validated like any update. */
+export async function patch(req: FhirRequest, tx: Tx, svc: Services): Promise<FhirResponse> {
+  const [type, id] = req.segments;
+  const ops = req.body;
+  if (!Array.isArray(ops)) throw badRequest('a JSON Patch body is an array of operations');
+  const current = await readLive(tx, type, id, { forUpdate: true });
+  const expected = ifMatch(req);
+  if (expected !== undefined && expected !== current.version) throw preconditionFailed(`version ${expected} is not the current version of ${type}/${id}`);
+  const error = jsonpatch.validate(ops as jsonpatch.Operation[]);
+  if (error) throw badRequest(`invalid JSON Patch: ${error.name}`);
+  let patched: Resource;
+  try {
+    patched = jsonpatch.applyPatch(JSON.parse(current.content), ops as jsonpatch.Operation[], true, false).newDocument as Resource;
+  } catch (e) {
+    // A failed `test` operation or a path that does not exist: the patch cannot be applied (RFC 6902 §5).
+    throw unprocessable(`the patch could not be applied: ${(e as { name?: string }).name ?? 'error'}`);
+  }
+  if (patched?.resourceType !== type || patched.id !== id) throw unprocessable('a patch may not change resourceType or id');
+  const r = await updateResource(tx, type, id, patched, now(), { ifMatch: current.version });
+  return writeResponse(req, r.stored, 200, svc.config.fhirBase, `patched ${type}/${id}`);
+}
+
+export async function conditionalPatch(req: FhirRequest, tx: Tx, svc: Services): Promise<FhirResponse> {
+  const [type] = req.segments;
+  const matches = await findMatches(tx, type, searchParams(req));
+  if (matches.length === 0) throw new FhirError(404, 'not-found', 'no resource matched the criteria');
+  if (matches.length > 1) throw preconditionFailed('the criteria matched more than one resource');
+  return patch({ ...req, segments: [type, matches[0].id] }, tx, svc);
+}
+
+function deleted(req: FhirRequest, message: string): FhirResponse {
+  return returnPreference(req) === 'OperationOutcome' || returnPreference(req) === 'representation'
+    ? { status: 200, body: info(message) }
+    : { status: 204 };
+}
+
+export async function remove(req: FhirRequest, tx: Tx): Promise<FhirResponse> {
+  const [type, id] = req.segments;
+  const r = await deleteResource(tx, type, id, now(), { ifMatch: ifMatch(req) });
+  const resp = deleted(req, r.deleted ? `deleted ${type}/${id}` : `${type}/${id} did not exist or was already deleted`);
+  if (r.version) resp.headers = { ETag: `W/"${r.version}"` };
+  return resp;
+}
+
+/** DELETE [type]?criteria: one match is deleted, none is a no-op, several is 412 (conditionalDelete: single). */
+export async function conditionalDelete(req: FhirRequest, tx: Tx): Promise<FhirResponse> {
+  const [type] = req.segments;
+  const matches = await findMatches(tx, type, searchParams(req));
+  if (matches.length > 1) throw preconditionFailed('the criteria matched more than one resource');
+  if (matches.length === 0) return deleted(req, 'no resource matched the criteria; nothing was deleted');
+  return remove({ ...req, segments: [type, matches[0].id] }, tx);
+}

@@ -1,0 +1,113 @@
+// The write path shared by create, update, patch, delete, transactions and import: validate, stamp
+// meta (http.html "the server SHALL populate meta.versionId and meta.lastUpdated"), extract the search
+// index, store the version and its index rows in the caller's transaction.
+import { randomUUID } from 'node:crypto';
+import type { Resource } from 'fhir/r4';
+import { badRequest, FhirError, preconditionFailed, gone } from '../errors.js';
+import { assertValid } from './validation/validate.js';
+import { extractIndex } from '../search/extract.js';
+import { writeIndex, deleteIndex } from '../store/search-index.js';
+import { insertResource, readCurrent, replaceResource, type StoredResource } from '../store/resources.js';
+import type { Tx } from '../store/session.js';
+
+export interface WriteResult {
+  stored: StoredResource;
+  created: boolean;
+  /** True when an update found no changes and kept the current version (not used: every update versions). */
+  resource: Resource;
+}
+
+const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;
+
+export function newId(): string {
+  return randomUUID();
+}
+
+export function assertId(id: string): void {
+  if (!ID_RE.test(id)) throw badRequest(`invalid resource id '${id.slice(0, 80)}'`);
+}
+
+/** A copy with server-owned meta; resourceType, id and meta first so stored text reads naturally. */
+function stamp(resource: Resource, id: string, version: number, lastUpdated: string): Resource {
+  const { resourceType, id: _ignored, meta, ...rest } = resource as Resource & Record<string, unknown>;
+  const { versionId: _v, lastUpdated: _l, ...otherMeta } = meta ?? {};
+  return { resourceType, id, meta: { ...otherMeta, versionId: String(version), lastUpdated }, ...rest } as Resource;
+}
+
+async function store(tx: Tx, prior: StoredResource | undefined, resource: Resource, version: number, now: string): Promise<WriteResult> {
+  const type = resource.resourceType;
+  const id = resource.id as string;
+  const stamped = stamp(resource, id, version, now);
+  const index = extractIndex(stamped);
+  const content = JSON.stringify(stamped);
+  const next = { type, id, version, lastUpdated: now, deleted: false, compartments: index.compartments, content };
+  let rid: string;
+  if (prior) {
+    await replaceResource(tx, prior, next);
+    rid = prior.rid;
+  } else {
+    const inserted = await insertResource(tx, next);
+    if (!inserted) throw new FhirError(409, 'duplicate', `${type}/${id} was created concurrently; retry`);
+    rid = inserted;
+  }
+  await writeIndex(tx, [{ rid, tenant: tx.ctx.tenant, type, index }]);
+  return { stored: { rid, type, id, version, lastUpdated: now, deleted: false, content }, created: !prior || prior.deleted, resource: stamped };
+}
+
+/** create (http.html#create): the server assigns the id; any id in the body is ignored. */
+export async function createResource(tx: Tx, resource: Resource, now: string, id: string = newId()): Promise<WriteResult> {
+  assertValid(resource, { mode: 'create' });
+  return store(tx, undefined, { ...resource, id }, 1, now);
+}
+
+export interface UpdateOptions {
+  /** If-Match version (http.html#concurrency): 412 when it is not the current one. */
+  ifMatch?: number;
+}
+
+/** update (http.html#update), including update-as-create with a client-chosen id. */
+export async function updateResource(tx: Tx, type: string, id: string, resource: Resource, now: string, opts: UpdateOptions = {}): Promise<WriteResult> {
+  assertId(id);
+  if (resource.resourceType !== type) throw badRequest(`resourceType '${String(resource.resourceType)}' does not match the URL's '${type}'`);
+  if (resource.id === undefined) throw badRequest('the resource has no id; an update needs the id of the URL in the body', [`${type}.id`]);
+  if (resource.id !== id) throw badRequest(`the body's id '${String(resource.id).slice(0, 80)}' does not match the URL's '${id}'`, [`${type}.id`]);
+  assertValid(resource, { mode: 'update' });
+  const prior = await readCurrent(tx, type, id, { forUpdate: true });
+  if (opts.ifMatch !== undefined && (!prior || prior.deleted || prior.version !== opts.ifMatch)) {
+    throw preconditionFailed(`version ${opts.ifMatch} is not the current version of ${type}/${id}`);
+  }
+  if (!prior) {
+    try {
+      return await store(tx, undefined, resource, 1, now);
+    } catch (e) {
+      // A concurrent update-as-create won the insert: take the lock and continue as a normal update.
+      if (!(e instanceof FhirError) || e.status !== 409) throw e;
+      const raced = await readCurrent(tx, type, id, { forUpdate: true });
+      if (!raced) throw e;
+      return store(tx, raced, resource, raced.version + 1, now);
+    }
+  }
+  return store(tx, prior, resource, prior.version + 1, now);
+}
+
+/** delete (http.html#delete): a tombstone version; reading it afterwards is 410 Gone. */
+export async function deleteResource(tx: Tx, type: string, id: string, now: string, opts: UpdateOptions = {}): Promise<{ deleted: boolean; version?: number }> {
+  const prior = await readCurrent(tx, type, id, { forUpdate: true });
+  if (opts.ifMatch !== undefined && (!prior || prior.deleted || prior.version !== opts.ifMatch)) {
+    throw preconditionFailed(`version ${opts.ifMatch} is not the current version of ${type}/${id}`);
+  }
+  if (!prior || prior.deleted) return { deleted: false };
+  const version = prior.version + 1;
+  const content = JSON.stringify({ resourceType: type, id, meta: { versionId: String(version), lastUpdated: now } });
+  await replaceResource(tx, prior, { type, id, version, lastUpdated: now, deleted: true, compartments: [], content });
+  await deleteIndex(tx, [prior.rid]);
+  return { deleted: true, version };
+}
+
+/** The current, not-deleted version or the right error: 404 unknown, 410 deleted. */
+export async function readLive(tx: Tx, type: string, id: string, opts: { forUpdate?: boolean } = {}): Promise<StoredResource> {
+  const current = await readCurrent(tx, type, id, opts);
+  if (!current) throw new FhirError(404, 'not-found', `${type}/${id} is not known`);
+  if (current.deleted) throw gone(`${type}/${id} was deleted`);
+  return current;
+}

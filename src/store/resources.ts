@@ -1,0 +1,151 @@
+// Versioned resource storage (FHIR R4 http.html "read", "vread", "update", "delete", "history"):
+// the current version lives in fhir.resource, each superseded version moves to fhir.resource_history
+// in the same statement that replaces it. Updates lock the current row (FOR UPDATE) so concurrent
+// writers serialise and never lose an update.
+import type { Tx } from './session.js';
+
+export interface StoredResource {
+  rid: string;
+  type: string;
+  id: string;
+  version: number;
+  lastUpdated: string;
+  deleted: boolean;
+  content: string;
+}
+
+export interface NewVersion {
+  type: string;
+  id: string;
+  version: number;
+  lastUpdated: string;
+  deleted: boolean;
+  compartments: string[];
+  content: string;
+}
+
+const COLUMNS = 'rid, type, id, version, last_updated as "lastUpdated", deleted, content';
+
+function row(r: Record<string, unknown>): StoredResource {
+  return {
+    rid: String(r.rid),
+    type: r.type as string,
+    id: r.id as string,
+    version: Number(r.version),
+    lastUpdated: toInstant(r.lastUpdated as string),
+    deleted: r.deleted as boolean,
+    content: r.content as string,
+  };
+}
+
+/** PostgreSQL prints `2026-01-02 03:04:05.678+00`; FHIR instants are ISO 8601 with a `T` and `Z`. */
+export function toInstant(pgText: string): string {
+  return new Date(pgText.replace(' ', 'T').replace(/\+00$/, 'Z')).toISOString();
+}
+
+export async function readCurrent(tx: Tx, type: string, id: string, opts: { forUpdate?: boolean } = {}): Promise<StoredResource | undefined> {
+  const r = await tx.query(
+    `select ${COLUMNS} from fhir.resource where tenant = $1 and type = $2 and id = $3${opts.forUpdate ? ' for update' : ''}`,
+    [tx.ctx.tenant, type, id],
+  );
+  return r.rows[0] ? row(r.rows[0]) : undefined;
+}
+
+export async function readByRids(tx: Tx, rids: string[]): Promise<StoredResource[]> {
+  if (rids.length === 0) return [];
+  const r = await tx.query(`select ${COLUMNS} from fhir.resource where rid = any($1::bigint[]) and tenant = $2`, [rids, tx.ctx.tenant]);
+  return r.rows.map(row);
+}
+
+export async function readVersion(tx: Tx, type: string, id: string, version: number): Promise<StoredResource | undefined> {
+  const r = await tx.query(
+    `select ${COLUMNS} from fhir.resource where tenant = $1 and type = $2 and id = $3 and version = $4
+     union all
+     select ${COLUMNS} from fhir.resource_history where tenant = $1 and type = $2 and id = $3 and version = $4`,
+    [tx.ctx.tenant, type, id, version],
+  );
+  return r.rows[0] ? row(r.rows[0]) : undefined;
+}
+
+/** Inserts version 1 (or a later one after a purge); undefined when the id is already taken. */
+export async function insertResource(tx: Tx, v: NewVersion): Promise<string | undefined> {
+  const r = await tx.query<{ rid: string }>(
+    `insert into fhir.resource (tenant, type, id, version, last_updated, deleted, compartments, content)
+     values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (tenant, type, id) do nothing returning rid`,
+    [tx.ctx.tenant, v.type, v.id, v.version, v.lastUpdated, v.deleted, v.compartments, v.content],
+  );
+  return r.rows[0]?.rid;
+}
+
+/** Replaces the current version `prior` (locked by the caller) with `next`, keeping `prior` in history. */
+export async function replaceResource(tx: Tx, prior: StoredResource, next: NewVersion): Promise<void> {
+  await tx.query(
+    `with kept as (
+       insert into fhir.resource_history (tenant, type, id, version, rid, last_updated, deleted, compartments, content, superseded)
+       select tenant, type, id, version, rid, last_updated, deleted, compartments, content, $3 from fhir.resource where rid = $1
+     )
+     update fhir.resource set version = $2, last_updated = $3, deleted = $4, compartments = $5, content = $6 where rid = $1`,
+    [prior.rid, next.version, next.lastUpdated, next.deleted, next.compartments, next.content],
+  );
+}
+
+export interface HistoryQuery {
+  type?: string;
+  id?: string;
+  /** Only versions updated after this instant (`_since`). */
+  since?: string;
+  /** Only versions that were current at this instant (`_at`). */
+  at?: string;
+  count: number;
+  /** Keyset cursor: versions strictly older than (lastUpdated, rid, version). */
+  after?: { lastUpdated: string; rid: string; version: number };
+}
+
+export interface HistoryEntry extends StoredResource {}
+
+/** History newest first (http.html#history: "sorted with oldest versions last"). */
+export async function history(tx: Tx, q: HistoryQuery): Promise<HistoryEntry[]> {
+  const where: string[] = ['tenant = $1'];
+  const values: unknown[] = [tx.ctx.tenant];
+  const add = (sql: string, v: unknown) => {
+    values.push(v);
+    where.push(sql.replace('?', `$${values.length}`));
+  };
+  if (q.type) add('type = ?', q.type);
+  if (q.id) add('id = ?', q.id);
+  if (q.since) add('last_updated > ?', q.since);
+  if (q.at) add('last_updated <= ?', q.at);
+  if (q.after) {
+    values.push(q.after.lastUpdated, q.after.rid, q.after.version);
+    const n = values.length;
+    where.push(`(last_updated, rid, version) < ($${n - 2}::timestamptz, $${n - 1}::bigint, $${n}::int)`);
+  }
+  values.push(q.count);
+  const cond = where.join(' and ');
+  const atCond = q.at ? ` and superseded > $${values.indexOf(q.at) + 1}` : '';
+  const r = await tx.query(
+    `select * from (
+       (select ${COLUMNS} from fhir.resource where ${cond} order by last_updated desc, rid desc, version desc limit $${values.length})
+       union all
+       (select ${COLUMNS} from fhir.resource_history where ${cond}${atCond} order by last_updated desc, rid desc, version desc limit $${values.length})
+     ) h order by "lastUpdated" desc, rid desc, version desc limit $${values.length}`,
+    values,
+  );
+  return r.rows.map(row);
+}
+
+export async function countHistory(tx: Tx, q: Omit<HistoryQuery, 'count' | 'after'>): Promise<number> {
+  const where: string[] = ['tenant = $1'];
+  const values: unknown[] = [tx.ctx.tenant];
+  if (q.type) { values.push(q.type); where.push(`type = $${values.length}`); }
+  if (q.id) { values.push(q.id); where.push(`id = $${values.length}`); }
+  if (q.since) { values.push(q.since); where.push(`last_updated > $${values.length}`); }
+  if (q.at) { values.push(q.at); where.push(`last_updated <= $${values.length}`); }
+  const cond = where.join(' and ');
+  const atCond = q.at ? ` and superseded > $${values.length}` : '';
+  const r = await tx.query<{ n: string }>(
+    `select (select count(*) from fhir.resource where ${cond}) + (select count(*) from fhir.resource_history where ${cond}${atCond}) as n`,
+    values,
+  );
+  return Number(r.rows[0].n);
+}

@@ -1,0 +1,82 @@
+// One request = one transaction (PostgREST's pipeline, ../shared/STYLE.md): open it, switch to the
+// caller's database role and set tenant, patient and scopes transaction-locally (set_config(..., true)),
+// run the work, commit. Settings never outlive the transaction, so a pooled connection cannot carry
+// one caller's context into the next request.
+import type { Pool, PoolClient } from './pool.js';
+import { translatePgError } from './pg-errors.js';
+
+export type DbRole = 'clinician' | 'patient' | 'researcher' | 'auditor' | 'admin' | 'system';
+
+export interface DbContext {
+  tenant: string;
+  role: DbRole;
+  /** The launch patient for patient-context tokens: RLS confines reads and writes to its compartment. */
+  patient?: string;
+  /** Granted scopes, space-separated, for per-type policies. */
+  scopes?: string;
+  /** Who acts: user or client id, for audit. */
+  actor?: string;
+}
+
+export interface Tx {
+  client: PoolClient;
+  ctx: DbContext;
+  query<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<{ rows: R[]; rowCount: number }>;
+}
+
+const ROLES: Record<DbRole, string> = {
+  clinician: 'fhirgate_clinician',
+  patient: 'fhirgate_patient',
+  researcher: 'fhirgate_researcher',
+  auditor: 'fhirgate_auditor',
+  admin: 'fhirgate_admin',
+  system: 'fhirgate_system',
+};
+
+export interface Db {
+  pool: Pool;
+}
+
+/** The opening statement: one round trip that begins, switches role and sets the context. */
+function opening(client: PoolClient, ctx: DbContext, readOnly: boolean): string {
+  const lit = (v: string | undefined) => client.escapeLiteral(v ?? '');
+  return [
+    readOnly ? 'begin read only' : 'begin',
+    `set local role ${ROLES[ctx.role]}`,
+    `select set_config('fhirgate.tenant', ${lit(ctx.tenant)}, true), set_config('fhirgate.patient', ${lit(ctx.patient)}, true),` +
+      ` set_config('fhirgate.scopes', ${lit(ctx.scopes)}, true), set_config('fhirgate.actor', ${lit(ctx.actor)}, true)`,
+  ].join(';');
+}
+
+export async function withTx<T>(db: Db, ctx: DbContext, fn: (tx: Tx) => Promise<T>, opts: { readOnly?: boolean } = {}): Promise<T> {
+  if (!(ctx.role in ROLES)) throw new Error(`unknown role ${String(ctx.role)}`);
+  const client = await db.pool.connect();
+  let broken = false;
+  try {
+    await client.query(opening(client, ctx, opts.readOnly ?? false));
+    const tx: Tx = {
+      client,
+      ctx,
+      query: async (text, values) => {
+        try {
+          const r = await client.query(text, values as unknown[]);
+          return { rows: r.rows, rowCount: r.rowCount ?? 0 };
+        } catch (e) {
+          throw translatePgError(e);
+        }
+      },
+    };
+    const result = await fn(tx);
+    await client.query('commit');
+    return result;
+  } catch (e) {
+    try {
+      await client.query('rollback');
+    } catch {
+      broken = true;
+    }
+    throw e;
+  } finally {
+    client.release(broken);
+  }
+}
