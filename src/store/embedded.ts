@@ -56,7 +56,8 @@ function runningPort(clusterDir: string): number | undefined {
 }
 
 export async function startEmbedded(dataDir: string, log: Logger, wantPort = 0): Promise<EmbeddedHandle> {
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // 0755: as root, the cluster runs as an unprivileged OS user that must reach DATA_DIR/pg; secrets stay 0600.
+  mkdirSync(dataDir, { recursive: true, mode: 0o755 });
   const { password } = secretFile(dataDir);
   const clusterDir = join(dataDir, 'pg');
   const existing = runningPort(clusterDir);

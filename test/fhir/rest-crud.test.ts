@@ -42,15 +42,15 @@ test('create assigns an id and version 1, read returns it with ETag and Last-Mod
 });
 
 test('update makes version 2; vread returns both; If-Match with a stale version is 412', async () => {
-  const c = (await client.create({ resourceType: 'Patient', body: patient })) as { id: string };
+  const c = (await client.create({ resourceType: 'Patient', body: patient })) as unknown as { id: string };
   const up = await raw('PUT', `Patient/${c.id}`, { ...patient, id: c.id, gender: 'other' }, { 'if-match': 'W/"1"' });
   assert.equal(up.status, 200);
   assert.equal(up.json.meta.versionId, '2');
   const stale = await raw('PUT', `Patient/${c.id}`, { ...patient, id: c.id }, { 'if-match': 'W/"1"' });
   assert.equal(stale.status, 412);
   assert.equal(stale.json.resourceType, 'OperationOutcome');
-  const v1 = (await client.vread({ resourceType: 'Patient', id: c.id, version: '1' })) as { gender: string };
-  const v2 = (await client.vread({ resourceType: 'Patient', id: c.id, version: '2' })) as { gender: string };
+  const v1 = (await client.vread({ resourceType: 'Patient', id: c.id, version: '1' })) as unknown as { gender: string };
+  const v2 = (await client.vread({ resourceType: 'Patient', id: c.id, version: '2' })) as unknown as { gender: string };
   assert.equal(v1.gender, 'female');
   assert.equal(v2.gender, 'other');
   assert.equal((await raw('GET', `Patient/${c.id}/_history/3`)).status, 404);
@@ -66,7 +66,7 @@ test('update-as-create with a client id answers 201; id mismatch is 400', async 
 });
 
 test('delete then read is 410 Gone; history shows the deletion', async () => {
-  const c = (await client.create({ resourceType: 'Patient', body: patient })) as { id: string };
+  const c = (await client.create({ resourceType: 'Patient', body: patient })) as unknown as { id: string };
   const d = await raw('DELETE', `Patient/${c.id}`);
   assert.ok(d.status === 200 || d.status === 204);
   assert.equal((await raw('GET', `Patient/${c.id}`)).status, 410);
@@ -80,7 +80,7 @@ test('delete then read is 410 Gone; history shows the deletion', async () => {
 });
 
 test('JSON Patch applies, validates and versions', async () => {
-  const c = (await client.create({ resourceType: 'Patient', body: patient })) as { id: string };
+  const c = (await client.create({ resourceType: 'Patient', body: patient })) as unknown as { id: string };
   const r = await raw('PATCH', `Patient/${c.id}`, [{ op: 'replace', path: '/gender', value: 'male' }], { 'content-type': 'application/json-patch+json' });
   assert.equal(r.status, 200);
   assert.equal(r.json.gender, 'male');
