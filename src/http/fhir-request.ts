@@ -40,8 +40,6 @@ export function toFhirRequest(req: Request, ctx: AuthContext): FhirRequest {
         throw badRequest(`the body is not valid JSON: ${(e as Error).message.replace(/[^\x20-\x7e]/g, '').slice(0, 120)}`);
       }
     }
-  } else if ((method === 'POST' || method === 'PUT' || method === 'PATCH') && !(segments.at(-1) === '_search' || segments.at(-1)?.startsWith('$'))) {
-    throw badRequest('this request needs a body');
   }
   return { method, segments, params, headers, body, ctx };
 }

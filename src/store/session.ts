@@ -22,6 +22,13 @@ export interface Tx {
   client: PoolClient;
   ctx: DbContext;
   query<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<{ rows: R[]; rowCount: number }>;
+  /**
+   * Runs `sql` (no bound parameters: literals via `literal`) just before COMMIT, in the same round trip.
+   * For appends that must commit with the work (audit) without costing a round trip of their own.
+   */
+  beforeCommit(sql: string): void;
+  /** A value quoted as an SQL literal, for beforeCommit statements. */
+  literal(value: string): string;
 }
 
 const ROLES: Record<DbRole, string> = {
@@ -54,9 +61,12 @@ export async function withTx<T>(db: Db, ctx: DbContext, fn: (tx: Tx) => Promise<
   let broken = false;
   try {
     await client.query(opening(client, ctx, opts.readOnly ?? false));
+    const deferred: string[] = [];
     const tx: Tx = {
       client,
       ctx,
+      beforeCommit: (sql) => void deferred.push(sql),
+      literal: (value) => client.escapeLiteral(value),
       query: async (text, values) => {
         try {
           const r = await client.query(text, values as unknown[]);
@@ -67,7 +77,11 @@ export async function withTx<T>(db: Db, ctx: DbContext, fn: (tx: Tx) => Promise<
       },
     };
     const result = await fn(tx);
-    await client.query('commit');
+    try {
+      await client.query(deferred.length ? `${deferred.join(';')};commit` : 'commit');
+    } catch (e) {
+      throw translatePgError(e);
+    }
     return result;
   } catch (e) {
     try {

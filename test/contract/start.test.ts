@@ -1,0 +1,76 @@
+// The operator contract's "Start" section, end to end: `npm start` (src/main.ts) on an empty DATA_DIR
+// boots an embedded PostgreSQL, applies migrations, answers /healthz, serves FHIR, stops cleanly on
+// SIGTERM with exit 0, and starts again on the same data dir with the data still there.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../helpers/ports.js';
+
+function start(dataDir: string, port: number): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), AUTH: 'off', LOG_LEVEL: 'info', DATABASE_URL: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+async function waitHealthy(port: number, ms = 30_000): Promise<number> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < ms) {
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/healthz`);
+      if (r.status === 200) return Date.now() - t0;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('server did not become healthy');
+}
+
+function exitCode(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+}
+
+test('npm start boots an embedded PostgreSQL, serves, stops on SIGTERM with 0, and restarts on the same data', { timeout: 120_000 }, async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'fhirgate-start-'));
+  try {
+    const port = await freePort();
+    const first = start(dataDir, port);
+    let logs = '';
+    first.stdout!.on('data', (d) => (logs += d));
+    await waitHealthy(port);
+    const created = await fetch(`http://127.0.0.1:${port}/fhir/Patient/start-1`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/fhir+json' },
+      body: JSON.stringify({ resourceType: 'Patient', id: 'start-1', name: [{ family: 'Privatename' }], birthDate: '1970-01-01' }),
+    });
+    assert.equal(created.status, 201);
+    first.kill('SIGTERM');
+    assert.equal(await exitCode(first), 0);
+    // Logs are JSON lines and carry no PHI from the request.
+    for (const line of logs.trim().split('\n')) assert.doesNotThrow(() => JSON.parse(line), line);
+    assert.doesNotMatch(logs, /Privatename|1970-01-01/);
+
+    const second = start(dataDir, port);
+    const coldMs = await waitHealthy(port);
+    const read = await fetch(`http://127.0.0.1:${port}/fhir/Patient/start-1`);
+    assert.equal(read.status, 200);
+    assert.equal(((await read.json()) as { id: string }).id, 'start-1');
+    second.kill('SIGINT');
+    assert.equal(await exitCode(second), 0);
+    assert.ok(coldMs < 15_000, `cold start took ${coldMs} ms`);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('AUTH=off is refused when NODE_ENV=production', async () => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: { ...process.env, AUTH: 'off', NODE_ENV: 'production', PORT: String(await freePort()), LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  assert.notEqual(await exitCode(child), 0);
+});
