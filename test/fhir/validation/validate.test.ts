@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FhirError, type Issue } from '../../../src/errors.js';
-import { assertValid, validateResource } from '../../../src/fhir/validation/validate.js';
+import { assertValid, validateResource, warmUp } from '../../../src/fhir/validation/validate.js';
 
 const at = (issues: Issue[]) => issues.map((i) => `${i.code} ${i.expression?.join(',')}`).sort();
 
@@ -117,6 +117,16 @@ test('cardinality: two values for a 0..1 element, an empty array, one type per c
   assert.deepEqual(at(validateResource({ resourceType: 'Patient', deceasedBoolean: true, deceasedDateTime: '2020' })), ['structure Patient.deceased']);
 });
 
+test('invariants: ext-1 (extensions or a value, not both); 32-bit integers', () => {
+  const both = { url: 'http://example.org/x', valueString: 'a', extension: [{ url: 'y', valueString: 'b' }] };
+  assert.deepEqual(at(validateResource({ resourceType: 'Patient', extension: [both] })), ['invariant Patient.extension[0]']);
+  assert.equal(statusOf({ resourceType: 'Patient', extension: [both] }), 422);
+  assert.deepEqual(at(validateResource({ resourceType: 'Patient', multipleBirthInteger: 2 ** 31 })), ['value Patient.multipleBirthInteger']);
+  const timing = { resourceType: 'MedicationRequest', status: 'active', intent: 'order', subject: { reference: 'Patient/1' },
+    medicationCodeableConcept: { text: 'x' }, dosageInstruction: [{ timing: { repeat: { frequency: 0 } } }] };
+  assert.deepEqual(at(validateResource(timing)), ['value MedicationRequest.dosageInstruction[0].timing.repeat.frequency']);
+});
+
 test('resource id: [A-Za-z0-9-.]{1,64}; ignored on create; required on update', () => {
   for (const id of ['bad id', 'x'.repeat(65), '', 'a/b']) {
     assert.deepEqual(at(validateResource({ resourceType: 'Patient', id })), ['value Patient.id'], id);
@@ -176,4 +186,10 @@ test('issues are capped so a hostile body cannot make a huge outcome', () => {
   const issues = validateResource({ resourceType: 'Patient', name });
   assert.ok(issues.length <= 101);
   assert.equal(issues.at(-1)!.severity, 'information');
+});
+
+test('warmUp compiles validators ahead of use and changes no result', () => {
+  warmUp(['Patient', 'Observation', 'Encounter']);
+  assert.deepEqual(validateResource(patient), []);
+  assert.deepEqual(at(validateResource({ resourceType: 'Encounter', status: 'x' })), ['code-invalid Encounter.status', 'required Encounter.class']);
 });

@@ -1,0 +1,137 @@
+// GET [base]/metadata (R4 http.html#capabilities): a CapabilityStatement generated from data, so it can
+// never claim what the server does not do. Resources: the R4 core types of the registry; interactions
+// and formats: capability/server.json; search parameters: the search registry; operations:
+// capability/operations/*.json, only those marked implemented and registered in the routes table;
+// security: SMART App Launch with the oauth-uris extension (SMART 1.0 "Declaring support for OAuth2
+// endpoints"). Built once per process and kept.
+import { readdirSync, readFileSync } from 'node:fs';
+import { loadCapabilityJson } from '../../registry/load-json.js';
+import { RESOURCE_TYPES } from '../../registry/resource-types.js';
+import { listSearchParams } from '../../registry/search-params.js';
+import { listOperations } from '../routes.js';
+import type { Handler } from '../services.js';
+
+type Json = Record<string, unknown>;
+
+interface ServerData {
+  /** The CapabilityStatement without date, version, URLs, resources and operations. */
+  statement: Json & { rest: Json[] };
+  /** What every resource type supports (CapabilityStatement.rest.resource, less type/profile/searchParam). */
+  resource: Json;
+}
+
+/** One file of capability/operations/. */
+export interface OperationData {
+  name: string;
+  /** Canonical URL of the OperationDefinition; relative = on this server's FHIR base. */
+  definition: string;
+  levels: Array<'system' | 'type' | 'instance'>;
+  resources: '*' | string[];
+  implemented: boolean;
+  documentation?: string;
+}
+
+export interface CapabilityOptions {
+  fhirBase: string;
+  publicUrl: string;
+  /** Names of operations registered in the routes table; when given, only those may be declared. */
+  registeredOperations?: Iterable<string>;
+  /** CapabilityStatement.date (default: now). */
+  date?: string;
+}
+
+const SMART_OAUTH_URIS = 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris';
+
+export function loadOperations(): OperationData[] {
+  const dir = new URL('../../../capability/operations/', import.meta.url);
+  return readdirSync(dir).filter((f) => f.endsWith('.json')).sort()
+    .map((f) => loadCapabilityJson<OperationData>(`operations/${f}`));
+}
+
+function softwareVersion(): string | undefined {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as Json;
+  return typeof pkg.version === 'string' ? pkg.version : undefined;
+}
+
+/** The operations that may be declared: implemented, and registered when the routes table is known. */
+export function declarableOperations(registered?: Iterable<string>): OperationData[] {
+  const names = registered ? new Set(registered) : undefined;
+  return loadOperations().filter((op) => op.implemented === true && (!names || names.has(op.name)));
+}
+
+function operationEntry(op: OperationData, fhirBase: string): Json {
+  const definition = /^[a-z][a-z0-9+.-]*:/i.test(op.definition) ? op.definition : `${fhirBase}/${op.definition}`;
+  return { name: op.name, definition, ...(op.documentation ? { documentation: op.documentation } : {}) };
+}
+
+function searchParams(type: string): Json[] {
+  const seen = new Set<string>();
+  const out: Json[] = [];
+  for (const p of listSearchParams(type)) {
+    if (seen.has(p.name)) continue; // cpb-12: names unique within a resource
+    seen.add(p.name);
+    out.push({ name: p.name, ...(p.url ? { definition: p.url } : {}), type: p.type, ...(p.documentation ? { documentation: p.documentation } : {}) });
+  }
+  return out;
+}
+
+/** The CapabilityStatement, as a plain object (pure apart from reading capability/ data). */
+export function buildCapabilityStatement(opts: CapabilityOptions): Json {
+  const server = loadCapabilityJson<ServerData>('server.json');
+  const ops = declarableOperations(opts.registeredOperations);
+  const { statement } = structuredClone(server);
+  const [rest, ...otherRest] = statement.rest;
+  const version = softwareVersion();
+
+  const resource = RESOURCE_TYPES.map((type) => {
+    const typeOps = ops.filter((op) => (op.resources === '*' || op.resources.includes(type)) && op.levels.some((l) => l !== 'system'));
+    const params = searchParams(type);
+    return {
+      type,
+      profile: `http://hl7.org/fhir/StructureDefinition/${type}`,
+      ...structuredClone(server.resource),
+      interaction: (server.resource.interaction as string[]).map((code) => ({ code })),
+      ...(params.length ? { searchParam: params } : {}),
+      ...(typeOps.length ? { operation: typeOps.map((op) => operationEntry(op, opts.fhirBase)) } : {}),
+    };
+  });
+  const systemOps = ops.filter((op) => op.levels.includes('system')).map((op) => operationEntry(op, opts.fhirBase));
+
+  const security = rest.security as Json;
+  security.extension = [{
+    url: SMART_OAUTH_URIS,
+    extension: [
+      { url: 'authorize', valueUri: `${opts.publicUrl}/auth/authorize` },
+      { url: 'token', valueUri: `${opts.publicUrl}/auth/token` },
+      { url: 'introspect', valueUri: `${opts.publicUrl}/auth/introspect` },
+      { url: 'revoke', valueUri: `${opts.publicUrl}/auth/revoke` },
+    ],
+  }];
+
+  return {
+    resourceType: 'CapabilityStatement',
+    ...statement,
+    date: opts.date ?? new Date().toISOString(),
+    software: { ...(statement.software as Json), ...(version ? { version } : {}) },
+    implementation: { ...(statement.implementation as Json), url: opts.fhirBase },
+    rest: [{ ...rest, security, resource, ...(systemOps.length ? { operation: systemOps } : {}) }, ...otherRest],
+  };
+}
+
+/** Serialised once (~0.8 MB with every type's search parameters): later requests send the same text. */
+const cache = new Map<string, string>();
+
+/**
+ * GET [base]/metadata: no token needed (CONTRACT.md); `mode` and `_summary` are not supported. Built on
+ * the first request, after the operations are registered, then kept for the life of the process.
+ */
+export const metadata: Handler = async (_req, svc) => {
+  const key = `${svc.config.fhirBase} ${svc.config.publicUrl}`;
+  let text = cache.get(key);
+  if (text === undefined) {
+    const registeredOperations = listOperations().map((op) => op.name);
+    text = JSON.stringify(buildCapabilityStatement({ fhirBase: svc.config.fhirBase, publicUrl: svc.config.publicUrl, registeredOperations }));
+    cache.set(key, text);
+  }
+  return { status: 200, raw: text };
+};
