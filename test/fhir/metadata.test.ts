@@ -90,3 +90,13 @@ test('the handler answers 200 with the statement for the configured URLs, and ke
   assert.equal(body.rest[0].security.extension[0].extension[0].valueUri, 'http://localhost:9999/auth/authorize');
   assert.equal((await metadata(req, svc)).raw, first.raw);
 });
+
+test('US Core 6.1 profiles Inferno requires (C4) and the us-core-server instantiation (C5) are declared', async () => {
+  const cs = buildCapabilityStatement({ fhirBase: 'http://x/fhir', publicUrl: 'http://x' }) as any;
+  const profiles = new Set<string>(cs.rest[0].resource.flatMap((r: any) => (r.supportedProfile ?? []).map((p: string) => p.split('|')[0])));
+  for (const p of ['us-core-patient', 'us-core-observation-lab', 'us-core-blood-pressure', 'pediatric-bmi-for-age', 'us-core-provenance', 'us-core-specimen', 'us-core-implantable-device']) {
+    assert.ok(profiles.has(`http://hl7.org/fhir/us/core/StructureDefinition/${p}`), p);
+  }
+  assert.ok(cs.instantiates.some((u: string) => u.startsWith('http://hl7.org/fhir/us/core/CapabilityStatement/us-core-server')));
+  assert.equal(cs.rest[0].security.cors, true);
+});

@@ -78,6 +78,7 @@ function searchParams(type: string): Json[] {
 /** The CapabilityStatement, as a plain object (pure apart from reading capability/ data). */
 export function buildCapabilityStatement(opts: CapabilityOptions): Json {
   const server = loadCapabilityJson<ServerData>('server.json');
+  const usCore = loadCapabilityJson<{ instantiates: string[]; supportedProfile: Record<string, string[]> }>('us-core.json');
   const ops = declarableOperations(opts.registeredOperations);
   const { statement } = structuredClone(server);
   const [rest, ...otherRest] = statement.rest;
@@ -89,6 +90,7 @@ export function buildCapabilityStatement(opts: CapabilityOptions): Json {
     return {
       type,
       profile: `http://hl7.org/fhir/StructureDefinition/${type}`,
+      ...(usCore.supportedProfile[type] ? { supportedProfile: usCore.supportedProfile[type] } : {}),
       ...structuredClone(server.resource),
       interaction: (server.resource.interaction as string[]).map((code) => ({ code })),
       ...(params.length ? { searchParam: params } : {}),
@@ -98,6 +100,8 @@ export function buildCapabilityStatement(opts: CapabilityOptions): Json {
   const systemOps = ops.filter((op) => op.levels.includes('system')).map((op) => operationEntry(op, opts.fhirBase));
 
   const security = rest.security as Json;
+  // SMART App Launch: browser apps call the API cross-origin; http/cors.ts answers them.
+  security.cors = true;
   security.extension = [{
     url: SMART_OAUTH_URIS,
     extension: [
@@ -112,6 +116,7 @@ export function buildCapabilityStatement(opts: CapabilityOptions): Json {
     resourceType: 'CapabilityStatement',
     ...statement,
     date: opts.date ?? new Date().toISOString(),
+    instantiates: usCore.instantiates,
     software: { ...(statement.software as Json), ...(version ? { version } : {}) },
     implementation: { ...(statement.implementation as Json), url: opts.fhirBase },
     rest: [{ ...rest, security, resource, ...(systemOps.length ? { operation: systemOps } : {}) }, ...otherRest],
