@@ -44,22 +44,8 @@ const cd = load('compartmentdefinition-patient.json');
 const compartment = Object.fromEntries(cd.resource.filter((r) => r.param?.length).map((r) => [r.code, r.param]));
 writeFileSync(join(out, 'compartment-patient.json'), JSON.stringify(compartment) + '\n');
 
-// _summary=true keeps the elements flagged isSummary (R4 search.html "_summary"); per type, top-level names.
-const summary = {};
-for (const r of resources) {
-  if (r.resourceType !== 'StructureDefinition' || r.kind !== 'resource' || r.abstract) continue;
-  const names = [];
-  for (const el of r.snapshot?.element ?? []) {
-    const parts = el.path.split('.');
-    if (parts.length !== 2 || !el.isSummary) continue;
-    const n = parts[1].replace('[x]', '');
-    if (!names.includes(n)) names.push(n);
-  }
-  // mandatory elements are kept too (min > 0), for _summary=text
-  const mandatory = (r.snapshot?.element ?? []).filter((el) => el.path.split('.').length === 2 && el.min > 0).map((el) => el.path.split('.')[1].replace('[x]', ''));
-  summary[r.type] = { summary: names, mandatory };
-}
-writeFileSync(join(out, 'summary-elements.json'), JSON.stringify(summary) + '\n');
+// The R4 resource types (every parameter binds to these; _summary data lives in capability/definitions/).
+writeFileSync(join(out, 'resource-types.json'), JSON.stringify([...r4Types].filter((t) => t !== 'Resource' && t !== 'DomainResource').sort()) + '\n');
 
 // :in / :not-in: expansions of R4 value sets that can be expanded from the definitions alone
 // (enumerated concepts, or whole code systems defined in the spec). Intensional filters on external
@@ -92,4 +78,4 @@ const expansions = {};
 for (const [url, vs] of valueSets) { const e = expand(vs); if (e) expansions[url] = e; }
 writeFileSync(join(out, 'valuesets-r4.json'), JSON.stringify(expansions) + '\n');
 
-console.log(JSON.stringify({ base: base.length, uscore: uscore.length, compartmentTypes: Object.keys(compartment).length, summaryTypes: Object.keys(summary).length, valueSets: Object.keys(expansions).length }));
+console.log(JSON.stringify({ base: base.length, uscore: uscore.length, compartmentTypes: Object.keys(compartment).length, valueSets: Object.keys(expansions).length }));

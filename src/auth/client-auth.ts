@@ -7,7 +7,7 @@ import { getClient, type ClientRecord } from '../store/auth-clients.js';
 import { useJti } from '../store/auth-grants.js';
 import { verifySecret } from './passwords.js';
 import { sha256 } from './secrets.js';
-import { invalidClient, invalidRequest } from './oauth-error.js';
+import { invalidClient, invalidRequest, OAuthError } from './oauth-error.js';
 import type { AuthRuntime } from './runtime.js';
 
 export const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -35,17 +35,22 @@ async function checkSecret(c: ClientRecord, secret: string): Promise<boolean> {
   return true;
 }
 
-function basic(header: string | undefined): { id: string; secret: string } | undefined {
+/** RFC 6749 §2.3.1 Basic credentials: form-urlencoded id and secret (raw values too, as many clients send them). */
+function basic(header: string | undefined): { id: string; secrets: string[] } | undefined {
   const m = /^Basic +([A-Za-z0-9+/=]+) *$/i.exec(header ?? '');
   if (!m) return undefined;
   const text = Buffer.from(m[1], 'base64').toString('utf8');
   const colon = text.indexOf(':');
   if (colon < 0) throw invalidClient('malformed Basic credentials');
-  try {
-    return { id: decodeURIComponent(text.slice(0, colon).replace(/\+/g, ' ')), secret: decodeURIComponent(text.slice(colon + 1).replace(/\+/g, ' ')) };
-  } catch {
-    throw invalidClient('malformed Basic credentials');
-  }
+  const decode = (v: string) => {
+    try {
+      return decodeURIComponent(v.replace(/\+/g, ' '));
+    } catch {
+      return v;
+    }
+  };
+  const raw = text.slice(colon + 1);
+  return { id: decode(text.slice(0, colon)), secrets: [...new Set([decode(raw), raw])] };
 }
 
 export async function authenticateClient(rt: AuthRuntime, tenant: string, authorization: string | undefined, body: Record<string, string>): Promise<AuthenticatedClient> {
@@ -61,7 +66,9 @@ export async function authenticateClient(rt: AuthRuntime, tenant: string, author
   if (creds) {
     if (body.client_id !== undefined && body.client_id !== creds.id) throw invalidClient('client_id does not match the credentials');
     const c = await getClient(rt.db, tenant, creds.id);
-    if (!c || !(await checkSecret(c, creds.secret))) throw invalidClient('client authentication failed', 'Basic realm="fhirgate"');
+    let ok = false;
+    for (const secret of creds.secrets) if (c && !ok) ok = await checkSecret(c, secret);
+    if (!c || !ok) throw invalidClient('client authentication failed');
     return { client: c, method: 'client_secret_basic' };
   }
   if (!body.client_id) throw invalidClient('client authentication is required');
@@ -93,6 +100,20 @@ async function clientKeys(rt: AuthRuntime, c: ClientRecord, alg: string, kid: st
   return keys;
 }
 
+// Imported client keys by their JSON (EC key import validates the point: ~0.5 ms, worth keeping).
+const imported = new Map<string, Promise<Awaited<ReturnType<typeof importJWK>>>>();
+function importKey(k: JWK, alg: string): Promise<Awaited<ReturnType<typeof importJWK>>> {
+  const id = `${alg}\u0000${JSON.stringify(k)}`;
+  let p = imported.get(id);
+  if (!p) {
+    if (imported.size > 1000) imported.clear();
+    p = importJWK(k, alg);
+    imported.set(id, p);
+    p.catch(() => imported.delete(id));
+  }
+  return p;
+}
+
 async function verifyAssertion(rt: AuthRuntime, tenant: string, assertion: string, bodyClientId: string | undefined): Promise<ClientRecord> {
   let header: ReturnType<typeof decodeProtectedHeader>;
   let claims: ReturnType<typeof decodeJwt>;
@@ -113,14 +134,14 @@ async function verifyAssertion(rt: AuthRuntime, tenant: string, assertion: strin
   try {
     keys = await clientKeys(rt, c, alg, header.kid, typeof header.jku === 'string' ? header.jku : undefined);
   } catch (e) {
-    if (e instanceof Error && e.name === 'OAuthError') throw e;
+    if (e instanceof OAuthError) throw e;
     throw invalidClient(`the client's JWKS could not be used: ${(e as Error).message}`);
   }
   if (keys.length === 0) throw invalidClient('no registered key matches the assertion kid and alg');
   let payload: Awaited<ReturnType<typeof jwtVerify>>['payload'] | undefined;
   for (const k of keys) {
     try {
-      const key = await importJWK(k, alg);
+      const key = await importKey(k, alg);
       ({ payload } = await jwtVerify(assertion, key, { algorithms: [alg], issuer: id, subject: id, audience: rt.tokenUrl, requiredClaims: ['exp', 'jti'], clockTolerance: SKEW }));
       break;
     } catch (e) {

@@ -16,6 +16,8 @@ export class KeyRing {
   private current!: LoadedKey;
   private byKid = new Map<string, LoadedKey>();
   private jwks: { keys: JWK[] } = { keys: [] };
+  /** Incremented by every load(): caches of verified tokens are dropped when it changes. */
+  generation = 0;
 
   constructor(private readonly db: Db, private readonly keyFile?: string) {}
 
@@ -39,6 +41,7 @@ export class KeyRing {
     this.current = current!;
     this.byKid = new Map(loaded.map((k) => [k.kid, k]));
     this.jwks = { keys: loaded.map((k) => ({ ...k.publicJwk, kid: k.kid, alg: SIGNING_ALG, use: 'sig' })) };
+    this.generation++;
   }
 
   /** Makes a new current key; the old current stays published as previous. */

@@ -11,11 +11,38 @@ export type BearerDeps = Pick<AuthRuntime, 'keys' | 'revocations' | 'fhirBase'>;
 
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
+// Tokens whose signature was already checked, per key ring: a request with the same token skips the
+// RSA verify. Expiry and revocation are still checked on every request; the cache is bounded and
+// emptied whenever the key ring is (re)loaded, so a retired key's tokens go with it.
+const caches = new WeakMap<object, { generation: number; tokens: Map<string, AccessClaims> }>();
+const MAX_CACHED = 10_000;
+
+async function claimsOf(deps: BearerDeps, token: string): Promise<AccessClaims | undefined> {
+  let cache = caches.get(deps.keys);
+  if (!cache || cache.generation !== deps.keys.generation) {
+    cache = { generation: deps.keys.generation, tokens: new Map() };
+    caches.set(deps.keys, cache);
+  }
+  const verified = cache.tokens;
+  const hit = verified.get(token);
+  if (hit) {
+    if (hit.exp * 1000 > Date.now()) return hit;
+    verified.delete(token);
+    return undefined;
+  }
+  const claims = await readAccessToken(deps, token);
+  if (claims) {
+    if (verified.size >= MAX_CACHED) verified.delete(verified.keys().next().value!);
+    verified.set(token, claims);
+  }
+  return claims;
+}
+
 export async function verifyBearer(authorization: string | undefined, deps: BearerDeps): Promise<AuthContext> {
   if (!authorization) throw unauthorized('an access token is required', 'Bearer realm="fhirgate"');
   const m = BEARER.exec(authorization);
   if (!m) throw unauthorized('the Authorization header is not a Bearer token', 'Bearer realm="fhirgate", error="invalid_request"');
-  const claims = await readAccessToken(deps, m[1]);
+  const claims = await claimsOf(deps, m[1]);
   if (!claims || deps.revocations.has(claims.jti) || deps.revocations.has(claims.gid)) {
     throw unauthorized('the access token is invalid, expired or revoked', 'Bearer realm="fhirgate", error="invalid_token"');
   }

@@ -9,6 +9,9 @@ import { extractIndex } from '../search/extract.js';
 import { writeIndex, deleteIndex } from '../store/search-index.js';
 import { insertResource, readCurrent, replaceResource, type StoredResource } from '../store/resources.js';
 import type { Tx } from '../store/session.js';
+import { writeDeidCopy, removeDeidCopy } from '../deid/copy.js';
+import { noteTouched } from '../audit/touched.js';
+import { compartmentsOf } from '../store/audit.js';
 
 export interface WriteResult {
   stored: StoredResource;
@@ -51,7 +54,10 @@ async function store(tx: Tx, prior: StoredResource | undefined, resource: Resour
     rid = inserted;
   }
   await writeIndex(tx, [{ rid, tenant: tx.ctx.tenant, type, index }]);
-  // HOOK(deid): the de-identified copy is written here, in the same transaction (issue: compliance).
+  // HOOK(deid): the de-identified copy is written here, in the same transaction (issue: compliance);
+  // the patients written are reported to the request's AuditEvent.
+  await writeDeidCopy(tx, stamped, version, index.compartments);
+  noteTouched(tx, index.compartments);
   return { stored: { rid, type, id, version, lastUpdated: now, deleted: false, content }, created: !prior || prior.deleted, resource: stamped };
 }
 
@@ -103,6 +109,8 @@ export async function deleteResource(tx: Tx, type: string, id: string, now: stri
   await replaceResource(tx, prior, { type, id, version, lastUpdated: now, deleted: true, compartments: [], content });
   await deleteIndex(tx, [prior.rid]);
   // HOOK(deid): the de-identified copy is removed here, in the same transaction.
+  await removeDeidCopy(tx, type, id);
+  noteTouched(tx, await compartmentsOf(tx, type, id, prior.version));
   return { deleted: true, version };
 }
 

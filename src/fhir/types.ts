@@ -24,4 +24,10 @@ export interface FhirResponse {
   body?: unknown;
   /** … or JSON text already serialised (stored resources are served as stored). */
   raw?: string;
+  /**
+   * What the handler touched, for its AuditEvent (src/audit): `patients` (`Patient/<id>`) replaces the
+   * default (patients written by the write path plus those found in the response body); `entity` names
+   * the data entity (`Type/id[/_history/v]`) when the URL does not.
+   */
+  audit?: { patients?: string[]; entity?: string };
 }

@@ -42,7 +42,7 @@ const definitions = once(() => [
 ]);
 
 /** R4 resource types (those with a StructureDefinition in the base spec). */
-export const resourceTypes = once(() => Object.keys(loadCapabilityJson<Record<string, unknown>>('search-parameters/summary-elements.json')).sort());
+export const resourceTypes = once(() => loadCapabilityJson<string[]>('search-parameters/resource-types.json'));
 const typeSet = once(() => new Set(resourceTypes()));
 export const isResourceType = (t: string): boolean => typeSet().has(t);
 

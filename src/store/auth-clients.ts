@@ -93,6 +93,12 @@ export async function getUserById(db: Db, tenant: string, id: string): Promise<U
   return r.rows[0] ? user(r.rows[0]) : undefined;
 }
 
+/** Records the accepted TOTP time step; false when it (or a later one) was already used. */
+export async function useTotpStep(db: Db, tenant: string, userId: string, step: number): Promise<boolean> {
+  const r = await db.pool.query('update auth.users set totp_last_step = $3 where tenant = $1 and id = $2 and totp_last_step < $3', [tenant, userId, step]);
+  return (r.rowCount ?? 0) > 0;
+}
+
 export interface LockState { failures: number; lockedSeconds: number }
 
 export async function lockState(db: Db, tenant: string, username: string): Promise<LockState> {

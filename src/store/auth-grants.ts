@@ -1,6 +1,7 @@
 // Authorization codes, grants, refresh tokens, revocations and used client-assertion jti values
 // (schema `auth`). Codes and refresh tokens are stored as SHA-256 hashes; codes are single-use.
 import type { Db } from './session.js';
+import type { PoolClient } from './pool.js';
 
 export async function createCode(db: Db, codeHash: string, tenant: string, clientId: string, data: unknown, seconds: number): Promise<void> {
   await db.pool.query(
@@ -92,16 +93,17 @@ export async function activeRevocations(db: Db): Promise<string[]> {
  */
 export async function listenRevocations(db: Db, onId: (id: string) => void, onReset: () => void): Promise<() => Promise<void>> {
   let stopped = false;
-  let client: Awaited<ReturnType<Db['pool']['connect']>> | undefined;
+  let client: PoolClient | undefined;
   const connect = async (): Promise<void> => {
     if (stopped) return;
     try {
       const c = await db.pool.connect();
       client = c;
       c.on('notification', (n) => { if (n.channel === REVOCATION_CHANNEL && n.payload) onId(n.payload); });
-      c.on('error', () => {
+      c.once('error', () => {
+        if (client !== c) return; // already released by stop()
+        client = undefined;
         c.release(true);
-        if (client === c) client = undefined;
         if (!stopped) setTimeout(() => void connect().then(onReset), 1000).unref();
       });
       await c.query(`listen ${REVOCATION_CHANNEL}`);
@@ -115,6 +117,7 @@ export async function listenRevocations(db: Db, onId: (id: string) => void, onRe
     const c = client;
     client = undefined;
     if (c) {
+      c.on('error', () => {}); // a late error from a released client must not crash the process
       await c.query(`unlisten ${REVOCATION_CHANNEL}`).catch(() => {});
       c.release();
     }

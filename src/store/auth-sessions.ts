@@ -74,11 +74,12 @@ export async function getLaunch(db: Db, idHash: string): Promise<LaunchRecord | 
   return x ? { tenant: x.tenant, patient: x.patient, encounter: x.encounter ?? undefined, username: x.username ?? undefined } : undefined;
 }
 
-// The patient picker reads clinical data, so it runs as the signed-in clinician (row-level security applies).
+// The patient picker reads clinical data, so it runs as the signed-in clinician with the one scope it
+// needs (row-level security applies).
 
 /** Patients a clinician may pick from: id and stored JSON, first `limit` by id. */
 export async function listPatients(db: Db, tenant: string, actor: string, limit: number): Promise<Array<{ id: string; content: string }>> {
-  return withTx(db, { tenant, role: 'clinician', actor }, async (tx) => {
+  return withTx(db, { tenant, role: 'clinician', actor, scopes: 'user/Patient.rs' }, async (tx) => {
     const r = await tx.query<{ id: string; content: string }>(
       `select id, content from fhir.resource where tenant = $1 and type = 'Patient' and not deleted order by id limit $2`, [tenant, limit]);
     return r.rows;
@@ -86,7 +87,7 @@ export async function listPatients(db: Db, tenant: string, actor: string, limit:
 }
 
 export async function patientExists(db: Db, tenant: string, actor: string, id: string): Promise<boolean> {
-  return withTx(db, { tenant, role: 'clinician', actor }, async (tx) => {
+  return withTx(db, { tenant, role: 'clinician', actor, scopes: 'user/Patient.rs' }, async (tx) => {
     const r = await tx.query(`select 1 from fhir.resource where tenant = $1 and type = 'Patient' and id = $2 and not deleted`, [tenant, id]);
     return r.rowCount > 0;
   }, { readOnly: true });

@@ -1,0 +1,50 @@
+// `audit verify` throughput (issue: ≥100,000 events/s). Appends N BALP-shaped read events through
+// audit.append (batches of 1,000, several connections, so several stripes) into a fresh database on an
+// embedded PostgreSQL (fsync on), then times verifyAudit (COPY stream + SHA-256 chain in Node).
+// Usage: node --import tsx bench/audit-verify.ts [EVENTS=200000]
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { benchDatabase } from './pg.js';
+import { createPool } from '../src/store/pool.js';
+import { migrate } from '../src/store/migrate.js';
+import { withTx } from '../src/store/session.js';
+import { appendAudit } from '../src/store/audit.js';
+import { restAuditRows } from '../src/audit/request.js';
+import { verifyAudit } from '../src/audit/verify.js';
+import { loadTrustedKeys } from '../src/audit/signing.js';
+
+const total = Number(process.argv[2] ?? 200_000);
+const database = await benchDatabase();
+const pool = createPool(database.url, 8);
+try {
+  await migrate(pool);
+  const batch = 1000;
+  const t0 = Date.now();
+  const jobs: Array<() => Promise<void>> = [];
+  for (let done = 0; done < total; done += batch) {
+    const n = Math.min(batch, total - done);
+    jobs.push(() => withTx({ pool }, { tenant: 'default', role: 'clinician' }, (tx) => appendAudit(tx, Array.from({ length: n }, (_, i) => restAuditRows({
+      actor: { tenant: 'default', role: 'clinician', userId: `user-${i % 50}`, fhirUser: `Practitioner/pr-${i % 50}`, clientId: 'ehr-app', address: '10.1.2.3' },
+      method: 'GET', segments: ['Observation', `obs-${done + i}`], params: [], interaction: 'read', type: 'Observation', status: 200,
+      requestId: `req-${done + i}`, headers: { ETag: 'W/"1"' }, patients: [`Patient/p-${(done + i) % 5000}`],
+    }, { observer: 'fhirgate', address: 'https://fhir.example.org/fhir' })[0]))));
+  }
+  const workers = Array.from({ length: 6 }, async () => {
+    for (let job = jobs.shift(); job; job = jobs.shift()) await job();
+  });
+  await Promise.all(workers);
+  const appendSeconds = (Date.now() - t0) / 1000;
+  const size = await pool.query(`select count(*)::int as n, avg(length(content))::int as bytes, count(distinct stripe)::int as stripes from audit.event`);
+  const dataDir = mkdtempSync(join(tmpdir(), 'fhirgate-bench-'));
+  const runs = [];
+  for (let i = 0; i < 3; i++) runs.push(await verifyAudit({ pool }, 'default', { dataDir, trusted: loadTrustedKeys(dataDir) }));
+  const best = runs.reduce((a, b) => (a.eventsPerSecond > b.eventsPerSecond ? a : b));
+  console.log(JSON.stringify({
+    events: best.events, avgEventBytes: size.rows[0].bytes, stripes: size.rows[0].stripes, appendSeconds, appendPerSecond: Math.round(total / appendSeconds),
+    verifySeconds: runs.map((r) => r.seconds), verifyEventsPerSecond: runs.map((r) => r.eventsPerSecond), ok: best.ok,
+  }));
+} finally {
+  await pool.end();
+  await database.stop();
+}

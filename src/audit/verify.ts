@@ -1,0 +1,108 @@
+// `fhirgate audit verify` (CONTRACT.md): walks every chain of a tenant as the auditor role and checks
+// (patterns §3.2) each event's hash, its link to the previous event, contiguous positions, that each
+// chain ends at its head, every signed checkpoint (database and DATA_DIR copies) against the events,
+// and every archive anchor's signature. Throws AuditChainBroken naming the first broken event.
+import type { Db } from '../store/session.js';
+import { withTx } from '../store/session.js';
+import { readAnchors, readCheckpoints, readHeads, streamEvents, type AnchorRecord, type Head, type SignedRecord } from '../store/audit-read.js';
+import { AuditChainBroken, StripeVerifier, GENESIS_HEX } from './chain.js';
+import { readCheckpointFile, type CheckpointPayload } from './checkpoint.js';
+import type { TrustedKeys } from './signing.js';
+import { verifyArchives, type AnchorPayload } from './archive.js';
+
+export interface VerifyOptions {
+  dataDir: string;
+  trusted: TrustedKeys;
+  /** Also re-walk the archived NDJSON files found in DATA_DIR/audit-archive (default true). */
+  archives?: boolean;
+}
+
+export interface VerifyReport {
+  events: number;
+  ok: true;
+  tenant: string;
+  stripes: number;
+  checkpoints: number;
+  anchors: number;
+  archivedEvents: number;
+  seconds: number;
+  eventsPerSecond: number;
+}
+
+function broken(tenant: string, msg: string): AuditChainBroken {
+  return new AuditChainBroken(tenant, -1, undefined, msg);
+}
+
+function checkAnchors(tenant: string, anchors: AnchorRecord[], trusted: TrustedKeys): Map<number, AnchorRecord> {
+  const latest = new Map<number, AnchorRecord>();
+  for (const a of anchors) {
+    if (!trusted.verify(a)) throw broken(tenant, `the archive anchor of stripe ${a.stripe} at position ${a.pos} is not signed by a trusted key`);
+    const p = JSON.parse(a.payload) as AnchorPayload;
+    if (p.tenant !== tenant || p.stripe !== a.stripe || p.pos !== a.pos || p.hash !== a.hash) {
+      throw broken(tenant, `the archive anchor of stripe ${a.stripe} at position ${a.pos} does not match its signed content`);
+    }
+    latest.set(a.stripe, a);
+  }
+  return latest;
+}
+
+/** Database and file checkpoints, each signature checked; a file checkpoint missing from the table is a deletion. */
+function checkpoints(tenant: string, inDb: SignedRecord[], inFile: SignedRecord[], trusted: TrustedKeys): CheckpointPayload[] {
+  const seen = new Map<string, SignedRecord>();
+  for (const c of inDb) seen.set(c.signature, c);
+  for (const c of inFile) {
+    if (!seen.has(c.signature)) {
+      const at = (JSON.parse(c.payload) as CheckpointPayload).at;
+      throw broken(tenant, `the signed checkpoint of ${at} kept in the data directory is missing from audit.checkpoint: it was deleted`);
+    }
+  }
+  const out: CheckpointPayload[] = [];
+  for (const c of seen.values()) {
+    if (!trusted.verify(c)) throw broken(tenant, 'a checkpoint in audit.checkpoint is not signed by a trusted key');
+    const p = JSON.parse(c.payload) as CheckpointPayload;
+    if (p.tenant !== tenant) throw broken(tenant, `a checkpoint of tenant ${p.tenant} is stored under tenant ${tenant}`);
+    out.push(p);
+  }
+  return out;
+}
+
+export async function verifyAudit(db: Db, tenant: string, opts: VerifyOptions): Promise<VerifyReport> {
+  const started = process.hrtime.bigint();
+  return withTx(db, { tenant, role: 'auditor' }, async (tx) => {
+    const anchors = await readAnchors(tx);
+    const latest = checkAnchors(tenant, anchors, opts.trusted);
+    const archivedEvents = opts.archives === false ? 0 : verifyArchives(opts.dataDir, tenant, anchors);
+    const heads = new Map<number, Head>((await readHeads(tx)).map((h) => [h.stripe, h]));
+    const verifiers = new Map<number, StripeVerifier>();
+    const verifier = (stripe: number) => {
+      let v = verifiers.get(stripe);
+      if (!v) {
+        const a = latest.get(stripe);
+        v = new StripeVerifier(tenant, stripe, a ? { pos: a.pos, hash: a.hash } : { pos: 0, hash: GENESIS_HEX });
+        verifiers.set(stripe, v);
+      }
+      return v;
+    };
+    const cps = checkpoints(tenant, await readCheckpoints(tx), readCheckpointFile(opts.dataDir, tenant), opts.trusted);
+    for (const cp of cps) {
+      for (const h of cp.heads) {
+        const a = latest.get(h.stripe);
+        if (a && h.pos <= a.pos) {
+          if (h.pos === a.pos && h.hash !== a.hash) throw broken(tenant, `stripe ${h.stripe}: the checkpoint of ${cp.at} disagrees with the archive anchor`);
+          continue; // archived: checked against the archive files
+        }
+        const v = verifier(h.stripe);
+        const prior = v.expect.get(h.pos);
+        if (prior && prior.hash !== h.hash) throw broken(tenant, `stripe ${h.stripe}: two signed checkpoints disagree at position ${h.pos}`);
+        v.expect.set(h.pos, { hash: h.hash, what: `signed checkpoint of ${cp.at}` });
+      }
+    }
+    const events = await streamEvents(tx, (r) => verifier(r.stripe).push(r));
+    for (const stripe of new Set([...heads.keys(), ...verifiers.keys()])) verifier(stripe).end(heads.get(stripe));
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    return {
+      events, ok: true as const, tenant, stripes: verifiers.size, checkpoints: cps.length, anchors: anchors.length, archivedEvents,
+      seconds: Math.round(seconds * 1000) / 1000, eventsPerSecond: seconds > 0 ? Math.round(events / seconds) : events,
+    };
+  }, { readOnly: true });
+}

@@ -1,0 +1,85 @@
+// The token endpoint (RFC 6749 §3.2, §4.1.3, §4.4, §6; SMART App Launch 2.2 "Obtain access token",
+// Backend Services): authorization_code with PKCE, refresh_token with rotation, client_credentials
+// with system/ scopes. An ordered list of checks; each refusal an RFC 6749 §5.2 error.
+import { createGrant, getGrant, getRefreshToken, linkCodeToGrant, rotateRefreshToken, useCode } from '../store/auth-grants.js';
+import { authenticateClient, type AuthenticatedClient } from './client-auth.js';
+import { invalidGrant, invalidRequest, invalidScope, OAuthError } from './oauth-error.js';
+import { verifyPkce } from './pkce.js';
+import type { AuthRuntime } from './runtime.js';
+import { coveredBy, parseResourceScope, splitScopes } from './scopes.js';
+import { randomToken, sha256 } from './secrets.js';
+import { issueTokens, type CodeData } from './issue.js';
+import type { GrantData } from './tokens.js';
+import type { DbRole } from '../store/session.js';
+
+const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'];
+
+export async function tokenRequest(rt: AuthRuntime, tenant: string, authorization: string | undefined, body: Record<string, string>): Promise<Record<string, unknown>> {
+  const grantType = body.grant_type;
+  if (!grantType) throw invalidRequest('grant_type is missing');
+  if (!GRANT_TYPES.includes(grantType)) throw new OAuthError('unsupported_grant_type', `grant_type ${grantType} is not supported`);
+  const client = await authenticateClient(rt, tenant, authorization, body);
+  if (grantType === 'authorization_code') return authorizationCode(rt, client, body);
+  if (grantType === 'refresh_token') return refresh(rt, client, body);
+  return clientCredentials(rt, client, body);
+}
+
+async function authorizationCode(rt: AuthRuntime, { client }: AuthenticatedClient, body: Record<string, string>): Promise<Record<string, unknown>> {
+  if (!body.code) throw invalidRequest('code is missing');
+  const codeHash = sha256(body.code);
+  const use = await useCode<CodeData>(rt.db, codeHash);
+  if (use.kind === 'replayed') {
+    // RFC 6749 §4.1.2: a code used twice revokes what the first use produced.
+    if (use.grantId) await rt.revocations.revokeGrant(use.grantId, new Date(Date.now() + rt.settings.accessTokenSeconds * 1000));
+    throw invalidGrant('the authorization code was already used');
+  }
+  if (use.kind === 'unknown') throw invalidGrant('the authorization code is invalid or expired');
+  const { data } = use;
+  if (use.clientId !== client.id || use.tenant !== client.tenant) throw invalidGrant('the authorization code was issued to another client');
+  if (body.redirect_uri !== data.redirectUri) throw invalidGrant('redirect_uri does not match the authorization request');
+  if (data.codeChallenge && !verifyPkce(data.codeChallenge, body.code_verifier)) throw invalidGrant('code_verifier does not match the code_challenge');
+  const grantId = randomToken(18);
+  await createGrant(rt.db, grantId, client.tenant, client.id, data.grant);
+  await linkCodeToGrant(rt.db, codeHash, grantId);
+  return issueTokens(rt, data.grant, grantId, data.grant.scopes, { nonce: data.nonce, newRefresh: true });
+}
+
+async function refresh(rt: AuthRuntime, { client }: AuthenticatedClient, body: Record<string, string>): Promise<Record<string, unknown>> {
+  if (!body.refresh_token) throw invalidRequest('refresh_token is missing');
+  const hash = sha256(body.refresh_token);
+  const rec = await getRefreshToken(rt.db, hash);
+  if (!rec || rec.expired) throw invalidGrant('the refresh token is invalid or expired');
+  const grant = await getGrant<GrantData>(rt.db, rec.grantId);
+  if (!grant || grant.revoked) throw invalidGrant('the refresh token was revoked');
+  if (grant.clientId !== client.id || grant.tenant !== client.tenant) throw invalidGrant('the refresh token was issued to another client');
+  if (rec.rotated) {
+    // Reuse of a rotated refresh token (OAuth 2.0 Security BCP §4.14.2): end the whole grant.
+    await rt.revocations.revokeGrant(grant.id, new Date(Date.now() + rt.settings.accessTokenSeconds * 1000));
+    throw invalidGrant('the refresh token was already used');
+  }
+  const held = splitScopes(rec.scopes);
+  let scopes = held;
+  if (body.scope !== undefined) {
+    // RFC 6749 §6: the new scope must not include any scope not originally granted.
+    scopes = splitScopes(body.scope);
+    const extra = scopes.filter((s) => !held.includes(s) && !coveredBy(s, held));
+    if (extra.length) throw invalidScope(`not granted originally: ${extra.join(' ')}`);
+  }
+  if (!(await rotateRefreshToken(rt.db, hash))) throw invalidGrant('the refresh token was already used');
+  const offline = held.includes('offline_access');
+  return issueTokens(rt, grant.data, grant.id, scopes, { refreshScopes: held, refreshExpires: offline ? undefined : rec.expiresAt, newRefresh: true });
+}
+
+async function clientCredentials(rt: AuthRuntime, { client, method }: AuthenticatedClient, body: Record<string, string>): Promise<Record<string, unknown>> {
+  if (method !== 'private_key_jwt') throw new OAuthError('unauthorized_client', 'client_credentials needs private_key_jwt client authentication (SMART Backend Services)');
+  const registered = splitScopes(client.scopes);
+  const requested = body.scope !== undefined ? splitScopes(body.scope) : registered.filter((s) => s.startsWith('system/'));
+  if (requested.length === 0) throw invalidScope('no scope requested');
+  for (const s of requested) {
+    const p = parseResourceScope(s);
+    if (!p || p.context !== 'system') throw invalidScope(`only system/ scopes can be granted to a backend service: ${s}`);
+    if (!coveredBy(s, registered)) throw invalidScope(`beyond the client's registration: ${s}`);
+  }
+  const grant: GrantData = { tenant: client.tenant, clientId: client.id, role: (client.role as DbRole | undefined) ?? 'system', scopes: requested };
+  return issueTokens(rt, grant, undefined, requested, { system: true });
+}

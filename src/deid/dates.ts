@@ -1,0 +1,47 @@
+// Dates under Safe Harbor (§164.514(b)(2)(i)(C)): "all elements of dates (except year) for dates that are
+// directly related to an individual" are removed, and ages over 89 with the dates indicating them are
+// grouped into one category of 90 or older. The date-shift mode instead moves every date of a patient by
+// the same number of days (limited data sets keep intervals between a patient's events).
+
+// FHIR date, dateTime and instant (R4 datatypes.html): YYYY, YYYY-MM, YYYY-MM-DD, then an optional time.
+const DATE_LIKE = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?)?)?$/;
+
+export function isDateLike(s: string): boolean {
+  return s.length >= 4 && s.length <= 35 && s.charCodeAt(0) >= 48 && s.charCodeAt(0) <= 57 && DATE_LIKE.test(s);
+}
+
+/** `2019-03-04T10:00:00Z` → `2019`. */
+export function yearOnly(s: string): string {
+  return s.slice(0, 4);
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Shifts the calendar date by `days`, keeping the precision and the time of day as written. A year alone
+ * is kept (shifting it would only blur it); a year-month moves with its 15th.
+ */
+export function shiftDate(s: string, days: number): string {
+  const m = DATE_LIKE.exec(s);
+  if (!m || m[2] === undefined) return s;
+  const [, y, mo, d, rest] = m;
+  const base = Date.UTC(Number(y), Number(mo) - 1, d === undefined ? 15 : Number(d));
+  const shifted = new Date(base + days * DAY_MS).toISOString();
+  return d === undefined ? shifted.slice(0, 7) : shifted.slice(0, 10) + (rest ?? '');
+}
+
+/** Whole years from a FHIR birthDate to `now` (undefined when the date cannot be read). */
+export function ageInYears(birthDate: string, now: Date): number | undefined {
+  const m = DATE_LIKE.exec(birthDate);
+  if (!m) return undefined;
+  const y = Number(m[1]);
+  // With only a year (or month), assume the earliest birthday so the age is never understated.
+  const mo = m[2] ? Number(m[2]) : 1;
+  const d = m[3] ? Number(m[3]) : 1;
+  let age = now.getUTCFullYear() - y;
+  if (now.getUTCMonth() + 1 < mo || (now.getUTCMonth() + 1 === mo && now.getUTCDate() < d)) age -= 1;
+  return age;
+}
+
+/** Ages above this are reported only as "90 or older". */
+export const MAX_AGE = 89;

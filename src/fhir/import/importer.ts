@@ -1,0 +1,224 @@
+// `fhirgate import` end to end: files (files.ts) become tasks, prepared on worker threads (pool.ts),
+// consumed in order and written in batches, one transaction per batch (write.ts), while the next batch
+// is being prepared. Memory stays flat in the input size: NDJSON is read line by line in chunks, a
+// JSON file is held only while its task runs, and at most a few tasks and two batches are in memory.
+// A batch that fails is retried unit by unit (a transaction Bundle whole, other units resource by
+// resource), so one bad resource costs only itself and everything else is still stored.
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { createGunzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import { withTx, type Db, type DbContext } from '../../store/session.js';
+import { FhirError } from '../../errors.js';
+import { findMatches, parseCriteria } from '../criteria.js';
+import { listImportFiles, type ImportFile } from './files.js';
+import { createPreparer } from './pool.js';
+import type { Resolution } from './plan.js';
+import type { ImportProblem, ImportTask, PreparedUnit, TaskResult } from './prepare.js';
+import { writeUnits, type WriteCounts } from './write.js';
+
+export interface ImportOptions {
+  keepIds: boolean;
+  /** The server's FHIR base (references and request URLs under it are made relative). */
+  base: string;
+  /** Worker threads preparing resources; 0 prepares on the main thread. */
+  workers: number;
+  /** Resources per database transaction. */
+  batchSize?: number;
+  /** Batches written concurrently, each in its own transaction and connection. */
+  writers?: number;
+  /** NDJSON lines per task. */
+  chunkLines?: number;
+  onProgress?: (p: ImportProgress) => void;
+}
+
+export interface ImportProgress {
+  files: number;
+  filesDone: number;
+  resources: number;
+  rejected: number;
+}
+
+export interface ImportSummary extends WriteCounts {
+  files: number;
+  /** Resources stored or already current: created + updated + unchanged. */
+  resources: number;
+  rejected: number;
+  problems: ImportProblem[];
+}
+
+/** Problems listed in the summary; the rest are counted. */
+const MAX_PROBLEMS = 100;
+
+/** Errors a resource's content can cause (data, integrity, limits such as an index row too large, a policy). */
+function isDataError(e: unknown): boolean {
+  if (e instanceof FhirError) return e.status < 500;
+  const code = (e as { code?: unknown })?.code;
+  return typeof code === 'string' && /^(22|23|54|42501|P0001)/.test(code);
+}
+
+/** A concurrent writer got there first: unique violation, or a serialization failure or deadlock (409 transient). */
+function isConflict(e: unknown): boolean {
+  if (e instanceof FhirError) return e.status === 409;
+  return (e as { code?: unknown })?.code === '23505';
+}
+
+const where = (u: PreparedUnit, item?: PreparedUnit['items'][number]) => ({
+  file: u.file,
+  ...(item?.line ?? u.line ? { line: item?.line ?? u.line } : {}),
+  ...(item?.entry !== undefined ? { entry: item.entry } : {}),
+});
+
+async function* ndjsonTasks(file: ImportFile, base: Omit<ImportTask, 'seq' | 'file' | 'gzip' | 'now'>, chunkLines: number, seq: () => number): AsyncGenerator<ImportTask> {
+  let input: Readable = createReadStream(file.path);
+  if (file.gzip) input = input.pipe(createGunzip());
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  let chunk: string[] = [];
+  let bytes = 0;
+  let first = 1;
+  let n = 0;
+  for await (const line of lines) {
+    n++;
+    chunk.push(line);
+    bytes += line.length;
+    if (chunk.length >= chunkLines || bytes > 8 << 20) {
+      yield { ...base, seq: seq(), file: file.path, gzip: false, lines: chunk, firstLine: first, now: new Date().toISOString() };
+      chunk = [];
+      bytes = 0;
+      first = n + 1;
+    }
+  }
+  if (chunk.length) yield { ...base, seq: seq(), file: file.path, gzip: false, lines: chunk, firstLine: first, now: new Date().toISOString() };
+}
+
+export async function importPaths(db: Db, tenant: string, paths: string[], opts: ImportOptions): Promise<ImportSummary> {
+  const files = listImportFiles(paths);
+  // A backend service with every system/ scope: row-level security (030_rls.sql) admits its writes per scope.
+  const ctx: DbContext = { tenant, role: 'system', scopes: 'system/*.cruds', actor: 'fhirgate import' };
+  const batchSize = opts.batchSize ?? 1000;
+  const preparer = createPreparer(opts.workers);
+  const summary: ImportSummary = { files: files.length, resources: 0, created: 0, updated: 0, unchanged: 0, rejected: 0, problems: [] };
+  let problemCount = 0;
+  let filesDone = 0;
+  const report = (p: ImportProblem, resources: number) => {
+    problemCount++;
+    summary.rejected += resources;
+    if (summary.problems.length < MAX_PROBLEMS) summary.problems.push(p);
+  };
+  const progress = () => opts.onProgress?.({ files: files.length, filesDone, resources: summary.created + summary.updated + summary.unchanged, rejected: summary.rejected });
+
+  async function write(units: PreparedUnit[], attempt = 0): Promise<void> {
+    try {
+      const c = await withTx(db, ctx, (tx) => writeUnits(tx, units));
+      summary.created += c.created;
+      summary.updated += c.updated;
+      summary.unchanged += c.unchanged;
+    } catch (e) {
+      if (!isDataError(e)) throw e;
+      if (units.length > 1) {
+        for (const u of units) await write([u]);
+        return;
+      }
+      const [u] = units;
+      // Another transaction created one of these resources meanwhile (PostgreSQL raises the unique
+      // violation once it committed) or a deadlock was broken: again, now that it is visible.
+      if (isConflict(e) && attempt < 4) {
+        await new Promise((r) => setTimeout(r, 20 << attempt));
+        return write(units, attempt + 1);
+      }
+      const message = `not stored: ${((e as Error).message ?? String(e)).split('\n')[0].slice(0, 300)}`;
+      if (u.atomic || u.items.length <= 1) return report({ ...where(u, u.atomic ? undefined : u.items[0]), message }, u.items.length);
+      for (const item of u.items) await write([{ ...u, items: [item], matched: 0 }]);
+    }
+  }
+
+  // Up to `writers` batches in flight: while the database works on one, Node serialises the next.
+  const writers = Math.max(1, opts.writers ?? 2);
+  let batch: PreparedUnit[] = [];
+  let batchItems = 0;
+  const inflight = new Set<Promise<void>>();
+  let failed: unknown;
+  const settle = async (all: boolean) => {
+    while (inflight.size >= (all ? 1 : writers)) await Promise.race(inflight);
+    if (failed) throw failed;
+  };
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const units = batch;
+    batch = [];
+    batchItems = 0;
+    await settle(false);
+    const p: Promise<void> = write(units).then(progress, (e) => { failed ??= e; }).finally(() => inflight.delete(p));
+    inflight.add(p);
+  };
+
+  /** Looks up conditional criteria against what is stored so far (earlier batches written first). */
+  async function resolve(needs: string[]): Promise<Array<[string, Resolution]>> {
+    await flush();
+    await settle(true);
+    return withTx(db, ctx, async (tx) => {
+      const out: Array<[string, Resolution]> = [];
+      for (const c of needs) {
+        const q = c.indexOf('?');
+        try {
+          out.push([c, (await findMatches(tx, c.slice(0, q), parseCriteria(c.slice(q + 1)), 2)).map((m) => m.id)]);
+        } catch (e) {
+          if (!(e instanceof FhirError)) throw e;
+          out.push([c, e.message.slice(0, 200)]);
+        }
+      }
+      return out;
+    }, { readOnly: true });
+  }
+
+  async function consume(task: ImportTask, pending: Promise<TaskResult>): Promise<void> {
+    let r = await pending;
+    if (r.needs.length) {
+      task.resolved = [...task.resolved, ...(await resolve(r.needs))];
+      r = await preparer.run(task);
+    }
+    for (const p of r.problems) report(p, 0);
+    summary.rejected += r.rejected;
+    for (const u of r.units) {
+      summary.unchanged += u.matched;
+      batch.push(u);
+      batchItems += u.items.length;
+    }
+    if (batchItems >= batchSize) await flush();
+  }
+
+  let seq = 0;
+  const next = () => seq++;
+  const base = { keepIds: opts.keepIds, base: opts.base, resolved: [] as Array<[string, Resolution]> };
+  const queue: Array<{ task: ImportTask; pending: Promise<TaskResult> }> = [];
+  const depth = Math.max(2, opts.workers * 2);
+  try {
+    for (const file of files) {
+      const tasks = file.format === 'ndjson'
+        ? ndjsonTasks(file, base, opts.chunkLines ?? 1000, next)
+        : (async function* () { yield { ...base, seq: next(), file: file.path, gzip: file.gzip, size: file.gzip ? file.size * 8 : file.size, now: new Date().toISOString() }; })();
+      for await (const task of tasks) {
+        const pending = preparer.run(task);
+        pending.catch(() => {}); // consumed in order below; an early failure must not go unhandled meanwhile
+        queue.push({ task, pending });
+        while (queue.length >= depth) {
+          const q = queue.shift()!;
+          await consume(q.task, q.pending);
+        }
+      }
+      filesDone++;
+    }
+    while (queue.length) {
+      const q = queue.shift()!;
+      await consume(q.task, q.pending);
+    }
+    await flush();
+    await settle(true);
+  } finally {
+    while (inflight.size) await Promise.race(inflight); // never leave a write running behind the caller
+    await preparer.close();
+  }
+  summary.resources = summary.created + summary.updated + summary.unchanged;
+  if (problemCount > summary.problems.length) summary.problems.push({ file: '', message: `… and ${problemCount - summary.problems.length} more problems` });
+  return summary;
+}

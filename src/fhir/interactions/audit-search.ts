@@ -1,0 +1,115 @@
+// AuditEvent search and read for the auditor role (issue "Audit": "The auditor role answers 'who
+// accessed this patient's data, when, and what' with one search"; R4 auditevent.html search parameters
+// entity, patient, agent, action, outcome, type, subtype, date). The events live in schema audit, which
+// only the auditor role can read (RLS); any other role gets 403 from the database itself.
+// Routes (the lead adds them before the generic search/read): GET AuditEvent → auditSearch,
+// GET AuditEvent/:id → auditRead.
+import type { FhirRequest, FhirResponse } from '../types.js';
+import type { Tx } from '../../store/session.js';
+import type { Services } from '../services.js';
+import { searchAudit, readAuditEvent, type AuditQuery, type DateBound } from '../../store/audit-search.js';
+import { badRequest, notFound } from '../../errors.js';
+import { decodeCursor, encodeCursor, pageUrl, parseCount } from '../bundle-links.js';
+
+const IGNORED = new Set(['_format', '_pretty', '_count', '_cursor']);
+const REF = /(?:^|\/)([A-Z][A-Za-z]{1,63}\/[A-Za-z0-9\-.]{1,64})$/;
+const DATE = /^(eq|ge|gt|le|lt)?(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
+
+function reference(v: string, name: string): string {
+  const m = REF.exec(v);
+  if (!m) throw badRequest(`${name}: '${v.slice(0, 80)}' is not a reference`, [name]);
+  return m[1];
+}
+
+function token(v: string): string {
+  const bar = v.lastIndexOf('|');
+  return bar >= 0 ? v.slice(bar + 1) : v;
+}
+
+/** R4 search.html "date": the value's implicit range [lo, hi) and the prefix's comparison on an instant. */
+export function dateBounds(v: string): DateBound[] {
+  const m = DATE.exec(v);
+  if (!m) throw badRequest(`date: '${v.slice(0, 40)}' is not a date, or its prefix is not supported (eq, ge, gt, le, lt)`, ['date']);
+  const [, prefix = 'eq', y, mo, d, hh, mi, ss, frac, tz] = m;
+  let lo: Date;
+  let hi: Date;
+  if (hh !== undefined) {
+    lo = new Date(`${y}-${mo}-${d}T${hh}:${mi}:${ss ?? '00'}${frac ?? ''}${tz ?? 'Z'}`);
+    hi = new Date(lo.getTime() + (ss === undefined ? 60_000 : frac ? 1 : 1000));
+  } else if (d !== undefined) {
+    lo = new Date(Date.UTC(+y, +mo - 1, +d));
+    hi = new Date(Date.UTC(+y, +mo - 1, +d + 1));
+  } else if (mo !== undefined) {
+    lo = new Date(Date.UTC(+y, +mo - 1, 1));
+    hi = new Date(Date.UTC(+y, +mo, 1));
+  } else {
+    lo = new Date(Date.UTC(+y, 0, 1));
+    hi = new Date(Date.UTC(+y + 1, 0, 1));
+  }
+  if (Number.isNaN(lo.getTime())) throw badRequest(`date: '${v.slice(0, 40)}' is not a valid date`, ['date']);
+  const L = lo.toISOString();
+  const H = hi.toISOString();
+  switch (prefix) {
+    case 'ge': return [{ op: '>=', instant: L }];
+    case 'gt': return [{ op: '>=', instant: H }];
+    case 'lt': return [{ op: '<', instant: L }];
+    case 'le': return [{ op: '<', instant: H }];
+    default: return [{ op: '>=', instant: L }, { op: '<', instant: H }];
+  }
+}
+
+export function parseAuditQuery(params: Array<[string, string]>, count: number): AuditQuery {
+  const q: AuditQuery = { entity: [], patient: [], agent: [], action: [], outcome: [], subtype: [], type: [], dates: [], count };
+  for (const [k, v] of params) {
+    if (IGNORED.has(k)) continue;
+    const values = v.split(',');
+    switch (k) {
+      case 'entity': q.entity.push(values.map((x) => reference(x, k))); break;
+      case 'patient': q.patient.push(values.map((x) => `Patient/${/^[A-Za-z0-9\-.]{1,64}$/.test(x) ? x : reference(x, k).replace(/^Patient\//, '')}`)); break;
+      case 'agent': q.agent.push(values.map((x) => (REF.test(x) ? reference(x, k) : x))); break;
+      case 'action':
+        if (!values.every((x) => /^[CRUDE]$/.test(x))) throw badRequest('action must be C, R, U, D or E', ['action']);
+        q.action.push(values);
+        break;
+      case 'outcome':
+        if (!values.every((x) => /^(0|4|8|12)$/.test(x))) throw badRequest('outcome must be 0, 4, 8 or 12', ['outcome']);
+        q.outcome.push(values);
+        break;
+      case 'subtype': q.subtype.push(values.map(token)); break;
+      case 'type': q.type.push(values.map(token)); break;
+      case 'date': q.dates.push(...dateBounds(v)); break;
+      default: throw badRequest(`AuditEvent search does not support the parameter '${k.slice(0, 40)}'`, [k]);
+    }
+  }
+  return q;
+}
+
+interface Cursor { r: string; i: string }
+
+export async function auditSearch(req: FhirRequest, tx: Tx, svc: Services): Promise<FhirResponse> {
+  const count = parseCount(req.params, 50, 1000);
+  const q = parseAuditQuery(req.params, count + 1);
+  const cursorText = req.params.find(([k]) => k === '_cursor')?.[1];
+  if (cursorText) {
+    const c = decodeCursor<Cursor>(cursorText);
+    q.after = { recorded: c.r, id: c.i };
+  }
+  const hits = await searchAudit(tx, q);
+  const page = hits.slice(0, count);
+  const base = svc.config.fhirBase;
+  const links = [`{"relation":"self","url":${JSON.stringify(pageUrl(base, 'AuditEvent', req.params, {}))}}`];
+  if (hits.length > count && page.length) {
+    const last = page[page.length - 1];
+    links.push(`{"relation":"next","url":${JSON.stringify(pageUrl(base, 'AuditEvent', req.params, { _cursor: encodeCursor({ r: last.recorded, i: last.id }) }))}}`);
+  }
+  const entries = page.map((h) => `{"fullUrl":${JSON.stringify(`${base}/AuditEvent/${h.id}`)},"resource":${h.content},"search":{"mode":"match"}}`);
+  // Reading the audit trail is itself audited, but it touches no patient's clinical data.
+  return { status: 200, raw: `{"resourceType":"Bundle","type":"searchset","link":[${links.join(',')}],"entry":[${entries.join(',')}]}`, audit: { patients: [] } };
+}
+
+export async function auditRead(req: FhirRequest, tx: Tx): Promise<FhirResponse> {
+  const id = req.segments[1];
+  const content = await readAuditEvent(tx, id);
+  if (!content) throw notFound(`AuditEvent/${id} is not known`);
+  return { status: 200, raw: content, audit: { patients: [], entity: `AuditEvent/${id}` } };
+}

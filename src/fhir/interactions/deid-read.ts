@@ -1,0 +1,45 @@
+// The researcher's view (CONTRACT.md "Roles": de-identified data only, never an identified row): read
+// and vread answer from deid.resource by pseudonymous id, through the normal FHIR URLs. The researcher
+// role has no privilege on schema fhir, so any other path fails in the database (403), not just here.
+// Only the current version is kept de-identified: vread of it works, older versions are 404.
+// Search over the copy is not built yet (see the compliance report: the search compiler pointed at
+// schema deid's mirror index tables).
+import type { FhirRequest, FhirResponse } from '../types.js';
+import type { Tx } from '../../store/session.js';
+import type { TxHandler } from '../routes.js';
+import { readDeid } from '../../store/deid.js';
+import { badRequest, forbidden, notFound } from '../../errors.js';
+
+function headers(version: number): Record<string, string> {
+  return { ETag: `W/"${version}"` };
+}
+
+export async function deidRead(req: FhirRequest, tx: Tx): Promise<FhirResponse> {
+  const [type, id] = req.segments;
+  const r = await readDeid(tx, type, id);
+  if (!r) throw notFound(`${type}/${id} is not known`);
+  if (req.headers['if-none-match']?.replace(/\s/g, '') === `W/"${r.version}"`) return { status: 304, headers: headers(r.version) };
+  return { status: 200, headers: headers(r.version), raw: r.content };
+}
+
+export async function deidVread(req: FhirRequest, tx: Tx): Promise<FhirResponse> {
+  const [type, id, , vid] = req.segments;
+  if (!/^\d{1,9}$/.test(vid)) throw badRequest(`version '${vid.slice(0, 20)}' is not a version number`);
+  const r = await readDeid(tx, type, id);
+  if (!r || r.version !== Number(vid)) throw notFound(`${type}/${id} has no de-identified version ${vid}`);
+  return { status: 200, headers: headers(r.version), raw: r.content };
+}
+
+async function refuse(req: FhirRequest): Promise<FhirResponse> {
+  const what = req.method === 'GET' || req.method === 'HEAD' ? 'this interaction is not available on de-identified data' : 'researchers cannot write';
+  throw forbidden(what);
+}
+
+/** The handler a researcher gets for a matched route (dispatch calls this for role researcher). */
+export function researcherHandler(interaction: string): TxHandler {
+  switch (interaction) {
+    case 'read': return deidRead;
+    case 'vread': return deidVread;
+    default: return refuse;
+  }
+}

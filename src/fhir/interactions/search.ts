@@ -1,0 +1,125 @@
+// search (R4 http.html#search, search.html): on a type (GET [type]?…, POST [type]/_search), on the whole
+// system (GET [base]?_type=…), and in a Patient compartment (GET Patient/[id]/[type]?…). Parameters are
+// planned against the registry (src/search/plan.ts), compiled to SQL (src/search/query.ts) and run in the
+// request's transaction; the answer is a searchset Bundle with keyset-cursor paging links.
+import type { FhirRequest, FhirResponse } from '../types.js';
+import type { Handler, Services } from '../services.js';
+import { withTx, type Tx, type DbContext } from '../../store/session.js';
+import { runPage, runCount, runEstimate, runIncludes } from '../../store/search.js';
+import { ensureCustomParams } from '../../store/search-params-custom.js';
+import { plan } from '../../search/plan.js';
+import { pageQuery, countQuery, fastCountQuery, matchQuery, type QueryOptions } from '../../search/query.js';
+import { decodeCursor, encodeCursor, sortFingerprint, type Cursor } from '../../search/cursor.js';
+import { paramError, type SearchRequest } from '../../search/model.js';
+import { isResourceType, resourceTypes } from '../../registry/search-params.js';
+import { patientCompartmentTypes } from '../../registry/compartments.js';
+import { searchsetText, searchUrl, type BundleEntry } from './search-bundle.js';
+import type { Subsetting } from '../summary.js';
+import type { AuthContext } from '../../auth/context.js';
+
+export interface Scope { types: string[]; compartment?: { type: 'Patient'; id: string }; path: string }
+
+export function dbContextOf(ctx: AuthContext): DbContext {
+  return { tenant: ctx.tenant, role: ctx.role, patient: ctx.patient, scopes: ctx.scopes.join(' '), actor: ctx.userId ?? ctx.clientId };
+}
+
+const strictOf = (req: FhirRequest): boolean => /(?:^|[;,\s])handling\s*=\s*"?strict/i.test(req.headers['prefer'] ?? '');
+
+function typesParam(req: FhirRequest): string[] | undefined {
+  const v = req.params.filter(([k]) => k === '_type').flatMap(([, x]) => x.split(',')).map((s) => s.trim()).filter(Boolean);
+  if (v.length === 0) return undefined;
+  for (const t of v) if (!isResourceType(t)) throw paramError('_type', `'${t.slice(0, 64)}' is not a resource type`);
+  return [...new Set(v)];
+}
+
+/** Plans, runs and renders one search in a transaction (the core every entry point shares). */
+export async function runSearch(req: FhirRequest, tx: Tx, svc: Services, scope: Scope): Promise<FhirResponse> {
+  const tenant = req.ctx.tenant;
+  await ensureCustomParams(tx, tenant);
+  const params = req.params;
+  const sr = plan({ types: scope.types, params, compartment: scope.compartment, strict: strictOf(req), tenant });
+  const opts: QueryOptions = { tenant, base: svc.config.fhirBase, now: Date.now() };
+  const warnings = sr.ignored.map((i) => `${i.name}: ${i.reason}`);
+  const ignoredNames = new Set(sr.ignored.map((i) => i.name));
+  const selfParams = params.filter(([k]) => !ignoredNames.has(k));
+  const base = svc.config.fhirBase;
+  // Index-only counting skips fhir.resource; the index tables carry the same row-level security policies
+  // (migrations/030_rls.sql), so the caller still counts only rows it may see.
+  const count = async (): Promise<number> => runCount(tx, fastCountQuery(sr, opts) ?? countQuery(sr, opts));
+
+  if (sr.summary === 'count' || sr.count === 0) {
+    const total = sr.total === 'none' ? undefined : sr.total === 'estimate' ? await runEstimate(tx, matchQuery(sr, opts)) : await count();
+    const links = [{ relation: 'self', url: searchUrl(base, scope.path, selfParams, {}) }];
+    return ok(searchsetText({ base, total, links, entries: [], warnings }));
+  }
+
+  const fingerprint = sortFingerprint(sr.sort);
+  const cursor: Cursor | undefined = sr.cursor ? decodeCursor(sr.cursor, fingerprint) : undefined;
+  const q = pageQuery(sr, opts, sr.count + 1, cursor);
+  let rows = await runPage(tx, q.sql, sr.sort.length);
+  const more = rows.length > sr.count;
+  rows = rows.slice(0, sr.count);
+  if (cursor?.dir === 'prev') rows.reverse();
+  const hasNext = cursor?.dir === 'prev' ? true : more;
+  const hasPrev = cursor?.dir === 'prev' ? more : cursor !== undefined;
+
+  let total: number | undefined;
+  if (sr.total === 'accurate') total = await count();
+  else if (sr.total === 'estimate') total = Math.max(await runEstimate(tx, matchQuery(sr, opts)), rows.length);
+  else if (sr.total === undefined && !cursor && !more) total = rows.length;
+
+  const entries: BundleEntry[] = rows.map((r) => ({ type: r.type, id: r.id, content: r.content, mode: 'match' }));
+  if (sr.include.length && rows.length) {
+    for (const inc of await runIncludes(tx, rows, sr.include, tenant)) entries.push({ type: inc.type, id: inc.id, content: inc.content, mode: 'include' });
+  }
+
+  const links = [{ relation: 'self', url: searchUrl(base, scope.path, selfParams, {}) }];
+  if (hasNext && rows.length) {
+    const last = rows[rows.length - 1];
+    links.push({ relation: 'next', url: searchUrl(base, scope.path, selfParams, { _cursor: encodeCursor({ dir: 'next', values: last.sortValues, rid: last.rid, sort: fingerprint }) }) });
+  }
+  if (hasPrev && rows.length) {
+    const first = rows[0];
+    links.push({ relation: 'previous', url: searchUrl(base, scope.path, selfParams, { _cursor: encodeCursor({ dir: 'prev', values: first.sortValues, rid: first.rid, sort: fingerprint }) }) });
+  }
+  const matchSubset = subsetting(sr, true);
+  return ok(searchsetText({ base, total, links, entries, warnings, matchSubset, includeSubset: subsetting(sr, false) }));
+}
+
+function subsetting(sr: SearchRequest, match: boolean): Subsetting | undefined {
+  const summary = sr.summary === 'false' ? undefined : sr.summary;
+  const elements = match ? sr.elements : undefined;
+  if (!summary && !elements) return undefined;
+  return { ...(summary ? { summary } : {}), ...(elements ? { elements } : {}) } as Subsetting;
+}
+
+const ok = (raw: string): FhirResponse => ({ status: 200, raw });
+
+/** GET [type]?… and POST [type]/_search. */
+export function typeScope(req: FhirRequest): Scope {
+  const type = req.segments[0];
+  return { types: [type], path: type };
+}
+
+/** GET [base]?… and POST [base]/_search: _type, or every type (then only common parameters apply). */
+export function systemScope(req: FhirRequest): Scope {
+  return { types: typesParam(req) ?? resourceTypes(), path: '' };
+}
+
+/** GET Patient/[id]/[type]?… (or Patient/[id]/* for every type in the compartment). */
+export function compartmentScope(req: FhirRequest): Scope {
+  const [ctype, id, type] = req.segments;
+  if (ctype !== 'Patient') throw paramError('compartment', `only the Patient compartment is supported, not ${ctype.slice(0, 40)}`);
+  const types = type === '*' ? (typesParam(req) ?? patientCompartmentTypes()) : [type];
+  for (const t of types) if (!isResourceType(t)) throw paramError('compartment', `'${t.slice(0, 64)}' is not a resource type`);
+  return { types, compartment: { type: 'Patient', id }, path: `Patient/${id}/${type}` };
+}
+
+// Entry points for the route table: in the dispatcher's transaction ({ tx: … }) or opening their own (Handler).
+export const searchTypeInTx = (req: FhirRequest, tx: Tx, svc: Services) => runSearch(req, tx, svc, typeScope(req));
+export const searchSystemInTx = (req: FhirRequest, tx: Tx, svc: Services) => runSearch(req, tx, svc, systemScope(req));
+export const searchCompartmentInTx = (req: FhirRequest, tx: Tx, svc: Services) => runSearch(req, tx, svc, compartmentScope(req));
+
+export const searchType: Handler = (req, svc) => withTx(svc.db, dbContextOf(req.ctx), (tx) => searchTypeInTx(req, tx, svc));
+export const searchSystem: Handler = (req, svc) => withTx(svc.db, dbContextOf(req.ctx), (tx) => searchSystemInTx(req, tx, svc));
+export const searchCompartment: Handler = (req, svc) => withTx(svc.db, dbContextOf(req.ctx), (tx) => searchCompartmentInTx(req, tx, svc));

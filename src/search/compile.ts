@@ -1,0 +1,106 @@
+// Expr → SQL predicate over a resource row (alias r): each parameter becomes a semi-join on its index
+// table (`r.rid in (select x.rid …)`), negations become anti-joins (`not exists`), chains join the
+// target through fhir.resource, _has joins the referring resources (R4 search.html#chaining, #has).
+import { sql, and, or, ident, typed, type Frag } from './sql.js';
+import type { Expr, ParamSet } from './model.js';
+import { paramError } from './model.js';
+import { keyText, paramKey } from './hash.js';
+import { tokenCondition } from './params/token.js';
+import { stringValueCondition, uriCondition } from './params/string.js';
+import { referenceCondition } from './params/reference.js';
+import { dateCondition, lastUpdatedCondition } from './params/date.js';
+import { numberValueCondition } from './params/number.js';
+import { compositeCondition, nearCondition } from './params/composite.js';
+import { inKeys, paramKeys, TABLE_OF, type Ctx, type IndexCond } from './params/common.js';
+
+type ValueExpr = Extract<Expr, { k: 'value' }>;
+
+function indexCond(e: ValueExpr, x: Frag, ctx: Ctx): IndexCond {
+  switch (e.ps.type) {
+    case 'token': return tokenCondition(e, x);
+    case 'string': return stringValueCondition(e, x);
+    case 'uri': return uriCondition(e, x);
+    case 'reference': return referenceCondition(e, x, ctx);
+    case 'date': return dateCondition(e, x, ctx);
+    case 'number': case 'quantity': return numberValueCondition(e, x);
+    case 'composite': return compositeCondition(e, x, ctx);
+    case 'special':
+      if (e.ps.code === 'near') return nearCondition(e, x);
+      throw paramError(e.name, 'this special parameter is not supported');
+  }
+}
+
+/** `r.rid in (rows of the index table matching)`, or the anti-join for :not / :not-in. */
+function indexPredicate(c: IndexCond, x: Frag, r: Frag, ctx: Ctx): Frag {
+  const table = ident(c.table);
+  return c.negate
+    ? sql`not exists (select 1 from fhir.${table} ${x} where ${x}.rid = ${r}.rid and ${x}.tenant = ${ctx.tenant} and ${c.where})`
+    : sql`${r}.rid in (select ${x}.rid from fhir.${table} ${x} where ${x}.tenant = ${ctx.tenant} and ${c.where})`;
+}
+
+/** The rids matching one positive parameter occurrence, straight from its index table (undefined for :not/:not-in). */
+export function valueSubquery(e: ValueExpr, ctx: Ctx): { frag: Frag; table: string } | undefined {
+  const x = ident(ctx.alias('x'));
+  const c = indexCond(e, x, ctx);
+  if (c.negate) return undefined;
+  return { frag: sql`select ${x}.rid from fhir.${ident(c.table)} ${x} where ${x}.tenant = ${ctx.tenant} and ${c.where}`, table: c.table };
+}
+
+export function valuePredicate(e: ValueExpr, r: Frag, ctx: Ctx): Frag {
+  const x = ident(ctx.alias('x'));
+  return indexPredicate(indexCond(e, x, ctx), x, r, ctx);
+}
+
+function missingPredicate(ps: ParamSet, missing: boolean, r: Frag, ctx: Ctx): Frag {
+  const x = ident(ctx.alias('x'));
+  const table = ident(TABLE_OF[ps.type]);
+  const exists = sql`exists (select 1 from fhir.${table} ${x} where ${x}.rid = ${r}.rid and ${inKeys(sql`${x}.p`, paramKeys(ps))})`;
+  return missing ? sql`not ${exists}` : exists;
+}
+
+const TEXT_DOC = {
+  content: (r: Frag) => sql`jsonb_to_tsvector('simple', ${r}.content::jsonb, '["string"]')`,
+  text: (r: Frag) => sql`to_tsvector('simple', regexp_replace(coalesce(${r}.content::jsonb #>> '{text,div}', ''), '<[^>]*>', ' ', 'g'))`,
+};
+
+export function predicate(e: Expr, r: Frag, ctx: Ctx): Frag {
+  switch (e.k) {
+    case 'and': return and(e.items.map((i) => predicate(i, r, ctx)));
+    case 'or': return or(e.items.map((i) => predicate(i, r, ctx)));
+    case 'not': return sql`not ${predicate(e.item, r, ctx)}`;
+    case 'value': return valuePredicate(e, r, ctx);
+    case 'missing': return missingPredicate(e.ps, e.missing, r, ctx);
+    case 'id': return sql`${r}.id = any(${e.ids})`;
+    case 'types': return sql`${r}.type = any(${e.types})`;
+    case 'lastUpdated': return lastUpdatedCondition(e.values, e.name, sql`${r}.last_updated`, ctx.now);
+    case 'text': return or(e.values.map((v) => sql`${TEXT_DOC[e.field](r)} @@ websearch_to_tsquery('simple', ${v})`));
+    case 'list': {
+      const l = ident(ctx.alias('l'));
+      const x = ident(ctx.alias('x'));
+      return sql`exists (select 1 from fhir.resource ${l} join fhir.sp_reference ${x} on ${x}.rid = ${l}.rid
+        where ${l}.tenant = ${ctx.tenant} and ${l}.type = 'List' and ${l}.id = any(${e.ids}) and not ${l}.deleted
+        and ${x}.p = ${typed(keyText(paramKey('List.item')), 'int8')} and ${x}.ttype = ${r}.type and ${x}.tid = ${r}.id)`;
+    }
+    case 'chain': {
+      const x = ident(ctx.alias('x'));
+      const t = ident(ctx.alias('t'));
+      return sql`${r}.rid in (select ${x}.rid from fhir.sp_reference ${x}
+        join fhir.resource ${t} on ${t}.tenant = ${x}.tenant and ${t}.type = ${x}.ttype and ${t}.id = ${x}.tid
+        where ${x}.tenant = ${ctx.tenant} and ${inKeys(sql`${x}.p`, paramKeys(e.ps))} and ${x}.ttype = any(${e.targets}) and not ${t}.deleted
+        and ${predicate(e.inner, t, ctx)})`;
+    }
+    case 'has': {
+      const x = ident(ctx.alias('x'));
+      const s = ident(ctx.alias('s'));
+      return sql`exists (select 1 from fhir.sp_reference ${x} join fhir.resource ${s} on ${s}.rid = ${x}.rid
+        where ${x}.tenant = ${ctx.tenant} and ${x}.p = ${typed(keyText(paramKey(e.ref.key)), 'int8')}
+        and ${x}.ttype = ${r}.type and ${x}.tid = ${r}.id and not ${s}.deleted and ${predicate(e.inner, s, ctx)})`;
+    }
+  }
+}
+
+/** A fresh compile context (aliases numbered per query). */
+export function makeCtx(tenant: string, base: string, now: number): Ctx {
+  let n = 0;
+  return { tenant, base, now, alias: (p) => `${p}${++n}` };
+}

@@ -1,0 +1,71 @@
+// Runs compiled search SQL (src/search/query.ts, include.ts) in the request's transaction and returns rows:
+// rid, type, id, the stored content text, and the sort keys the next page's cursor needs; plus counts.
+import type { Tx } from './session.js';
+import type { Sql } from '../search/sql.js';
+import type { IncludeSpec } from '../search/model.js';
+import { includeQuery } from '../search/include.js';
+
+export interface SearchRow {
+  rid: string;
+  type: string;
+  id: string;
+  content: string;
+  lastUpdated?: string;
+  /** Sort key values (s0, s1, …) as PostgreSQL returned them, for keyset cursors. */
+  sortValues: Array<string | number | null>;
+}
+
+export async function runPage(tx: Tx, q: Sql, sortKeys: number): Promise<SearchRow[]> {
+  const r = await tx.query<Record<string, unknown>>(q.text, q.values);
+  return r.rows.map((row) => ({
+    rid: String(row.rid),
+    type: row.type as string,
+    id: row.id as string,
+    content: row.content as string,
+    lastUpdated: row.last_updated as string | undefined,
+    sortValues: Array.from({ length: sortKeys }, (_, i) => {
+      const v = row[`s${i}`];
+      return v === null || v === undefined ? null : typeof v === 'number' ? v : String(v);
+    }),
+  }));
+}
+
+export async function runCount(tx: Tx, q: Sql): Promise<number> {
+  const r = await tx.query<{ n: string }>(q.text, q.values);
+  return Number(r.rows[0]?.n ?? 0);
+}
+
+/** The planner's row estimate (R4 search.html#total, _total=estimate): no rows are read. */
+export async function runEstimate(tx: Tx, q: Sql): Promise<number> {
+  const r = await tx.query<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }>(`explain (format json) ${q.text}`, q.values);
+  const plan = r.rows[0]?.['QUERY PLAN']?.[0]?.Plan;
+  return Math.round(plan?.['Plan Rows'] ?? 0);
+}
+
+export async function runRows(tx: Tx, q: Sql): Promise<Array<{ rid: string; type: string; id: string; content: string }>> {
+  const r = await tx.query<{ rid: string; type: string; id: string; content: string }>(q.text, q.values);
+  return r.rows.map((row) => ({ rid: String(row.rid), type: row.type, id: row.id, content: row.content }));
+}
+
+export interface Included { rid: string; type: string; id: string; content: string }
+
+/** Runs include rounds: the first from the matches, then :iterate specs from what the last round added. */
+export async function runIncludes(tx: Tx, matches: Array<{ rid: string; type: string; id: string }>,
+  specs: IncludeSpec[], tenant: string, maxRounds = 3, maxResources = 2000): Promise<Included[]> {
+  const seen = new Set(matches.map((m) => m.rid));
+  const out: Included[] = [];
+  let from = matches;
+  let round = 0;
+  let active = specs;
+  while (from.length && active.length && round < maxRounds && out.length < maxResources) {
+    const q = includeQuery(active, from, tenant);
+    if (!q) break;
+    const rows = (await runRows(tx, q)).filter((r) => !seen.has(r.rid));
+    for (const r of rows) seen.add(r.rid);
+    out.push(...rows);
+    from = rows;
+    active = specs.filter((s) => s.iterate);
+    round++;
+  }
+  return out.slice(0, maxResources);
+}

@@ -1,0 +1,99 @@
+// Golden tests of the search compiler (query in → SQL and bound parameters out), per parameter type.
+// Each case is the WHERE part after the fixed prefix (tenant, type, not deleted) of a type-level page query;
+// keys are the 64-bit hashes of src/search/keys.ts. A change here is a change to the SQL every search runs.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { plan } from '../../src/search/plan.js';
+import { pageQuery } from '../../src/search/query.js';
+
+const opts = { tenant: 't1', base: 'http://x/fhir', now: Date.UTC(2024, 0, 1) };
+const PREFIX = 'select r.rid, r.type, r.id, r.content, r.last_updated from fhir.resource r where (r.tenant = $1 and r.type = $2 and not r.deleted and ';
+
+interface Case { type: string; q: string; where: string; values: unknown[] }
+
+function check(c: Case): void {
+  const req = plan({ types: [c.type], params: [...new URLSearchParams(c.q).entries()] });
+  const { text, values } = pageQuery(req, opts, 21).sql;
+  assert.ok(text.startsWith(PREFIX), text);
+  const suffix = ` order by r.rid asc limit $${values.length}`;
+  assert.ok(text.endsWith(`)${suffix}`), text);
+  assert.equal(text.slice(PREFIX.length, -suffix.length - 1).replace(/\s+/g, ' '), c.where);
+  assert.deepEqual(values.slice(0, 2), ['t1', c.type]);
+  assert.equal(values[values.length - 1], 21);
+  assert.deepEqual(values.slice(2, -1), c.values);
+}
+
+test('string', () => {
+  check({"type": "Patient", "q": "name=Mü", "where": "r.rid in (select x1.rid from fhir.sp_string x1 where x1.tenant = $1 and x1.p = $3::int8 and (x1.v >= $4 and x1.v < $5))", "values": ["-4171539875666226796", "mu", "mu􏿿"]});
+  check({"type": "Patient", "q": "family:exact=Müller", "where": "r.rid in (select x1.rid from fhir.sp_string x1 where x1.tenant = $1 and x1.p = $3::int8 and (x1.v = $4 and coalesce(x1.x, x1.v) = $5))", "values": ["-4183094007044466348", "muller", "Müller"]});
+  check({"type": "Patient", "q": "name:contains=ill", "where": "r.rid in (select x1.rid from fhir.sp_string x1 where x1.tenant = $1 and x1.p = $3::int8 and strpos(x1.v, $4) > 0)", "values": ["-4171539875666226796", "ill"]});
+  check({"type": "Patient", "q": "name=O%27Brien%5C%25_ drop", "where": "r.rid in (select x1.rid from fhir.sp_string x1 where x1.tenant = $1 and x1.p = $3::int8 and (x1.v >= $4 and x1.v < $5))", "values": ["-4171539875666226796", "o'brien\\%_ drop", "o'brien\\%_ drop􏿿"]});
+});
+
+test('token', () => {
+  check({"type": "Observation", "q": "code=http://loinc.org|8480-6", "where": "r.rid in (select x1.rid from fhir.sp_token x1 where x1.tenant = $1 and x1.h = $3::int8)", "values": ["7712890131519873780"]});
+  check({"type": "Observation", "q": "code=8480-6,9279-1", "where": "r.rid in (select x1.rid from fhir.sp_token x1 where x1.tenant = $1 and x1.h = any($3::int8[]))", "values": [["2493954479331285951", "-6474969328436811786"]]});
+  check({"type": "Observation", "q": "code=|x", "where": "r.rid in (select x1.rid from fhir.sp_token x1 where x1.tenant = $1 and x1.h = $3::int8)", "values": ["-3108648621997050625"]});
+  check({"type": "Observation", "q": "code=http://loinc.org|", "where": "r.rid in (select x1.rid from fhir.sp_token x1 where x1.tenant = $1 and x1.h = $3::int8)", "values": ["7450457060328143392"]});
+  check({"type": "Observation", "q": "status:not=final", "where": "not exists (select 1 from fhir.sp_token x1 where x1.rid = r.rid and x1.tenant = $1 and x1.h = $3::int8)", "values": ["5061198694107784127"]});
+  check({"type": "Patient", "q": "identifier:of-type=http://terminology.hl7.org/CodeSystem/v2-0203|MR|123", "where": "r.rid in (select x1.rid from fhir.sp_token x1 where x1.tenant = $1 and x1.h = $3::int8)", "values": ["5423531684811948098"]});
+  check({"type": "Observation", "q": "code:text=blood", "where": "r.rid in (select x1.rid from fhir.sp_string x1 where x1.tenant = $1 and x1.p = $3::int8 and (x1.v >= $4 and x1.v < $5))", "values": ["3213046696225524340", "blood", "blood􏿿"]});
+  check({"type": "Observation", "q": "status:in=http://hl7.org/fhir/ValueSet/observation-status", "where": "r.rid in (select x1.rid from fhir.sp_token x1 where x1.tenant = $1 and x1.h = any($3::int8[]))", "values": [["-9216737937625429360", "870495936808245789", "-7414343207232436361", "-7390190068030453380", "6705217017933428218", "5974921481432643195", "1954853548504711289", "-4171969618294699450", "-8035978271657498443", "-1279889643334667071", "3772276766262573373", "-8921037180432845924", "4661228698742614497", "-1107948608400665701", "306785819285753883", "-2494511627368361556"]]});
+});
+
+test('reference', () => {
+  check({"type": "Observation", "q": "subject=Patient/1", "where": "r.rid in (select x1.rid from fhir.sp_reference x1 where x1.tenant = $1 and x1.p = $3::int8 and (x1.tid = $4 and x1.ttype = $5))", "values": ["-1133671063859992462", "1", "Patient"]});
+  check({"type": "Observation", "q": "patient=1", "where": "r.rid in (select x1.rid from fhir.sp_reference x1 where x1.tenant = $1 and x1.p = $3::int8 and (x1.tid = $4 and x1.ttype = $5))", "values": ["-654515957328434499", "1", "Patient"]});
+  check({"type": "Observation", "q": "subject:identifier=urn:x|9", "where": "r.rid in (select x1.rid from fhir.sp_token x1 where x1.tenant = $1 and x1.h = $3::int8)", "values": ["-3488068772148685490"]});
+});
+
+test('date', () => {
+  check({"type": "Observation", "q": "date=2020-03", "where": "r.rid in (select x1.rid from fhir.sp_date x1 where x1.tenant = $1 and x1.p = $3::int8 and (x1.lo >= $4 and x1.hi <= $5))", "values": ["-7784147159872392207", 1583020800000, 1585699200000]});
+  check({"type": "Observation", "q": "date=ge2020-03-01T10:00:00Z", "where": "r.rid in (select x1.rid from fhir.sp_date x1 where x1.tenant = $1 and x1.p = $3::int8 and (x1.lo >= $4 or x1.hi > $5))", "values": ["-7784147159872392207", 1583056800000, 1583056801000]});
+  check({"type": "Observation", "q": "date=ap2020", "where": "r.rid in (select x1.rid from fhir.sp_date x1 where x1.tenant = $1 and x1.p = $3::int8 and (x1.lo < $4 and x1.hi > $5))", "values": ["-7784147159872392207", 1622082240000, 1565213760000]});
+});
+
+test('number', () => {
+  check({"type": "RiskAssessment", "q": "probability=gt0.5", "where": "r.rid in (select x1.rid from fhir.sp_number x1 where x1.tenant = $1 and x1.p = $3::int8 and x1.hi > $4)", "values": ["8910305420991123127", 0.5]});
+});
+
+test('quantity', () => {
+  check({"type": "Observation", "q": "value-quantity=5.4|http://unitsofmeasure.org|mg", "where": "r.rid in (select x1.rid from fhir.sp_number x1 where x1.tenant = $1 and x1.p = $3::int8 and ((x1.lo >= $4 and x1.hi < $5) and (x1.system = $6 and x1.code = $7)))", "values": ["-8716687125575289163", 5.3500000000000005, 5.45, "http://unitsofmeasure.org", "mg"]});
+  check({"type": "Observation", "q": "value-quantity=le100||mmHg", "where": "r.rid in (select x1.rid from fhir.sp_number x1 where x1.tenant = $1 and x1.p = $3::int8 and (x1.lo <= $4 and (x1.code = $5 or x1.unit = $5)))", "values": ["-8716687125575289163", 100, "mmHg"]});
+});
+
+test('uri', () => {
+  check({"type": "ValueSet", "q": "url:below=http://hl7.org/fhir/ValueSet", "where": "r.rid in (select x1.rid from fhir.sp_string x1 where x1.tenant = $1 and x1.p = $3::int8 and (x1.v >= $4 and x1.v < $5))", "values": ["8015059283882031920", "http://hl7.org/fhir/ValueSet", "http://hl7.org/fhir/ValueSet􏿿"]});
+  check({"type": "ValueSet", "q": "url:above=http://hl7.org/fhir/ValueSet/x", "where": "r.rid in (select x1.rid from fhir.sp_string x1 where x1.tenant = $1 and x1.p = $3::int8 and x1.v = any($4))", "values": ["8015059283882031920", ["http://hl7.org", "http://hl7.org/fhir", "http://hl7.org/fhir/ValueSet", "http://hl7.org/fhir/ValueSet/x"]]});
+});
+
+test('composite', () => {
+  check({"type": "Observation", "q": "code-value-quantity=http://loinc.org|8480-6$gt100", "where": "r.rid in (select x1.rid from fhir.sp_composite x1 where x1.tenant = $1 and (x1.h = $3::int8 and x1.hi > $4))", "values": ["5382477519564650550", 100]});
+  check({"type": "Observation", "q": "code-value-concept=http://loinc.org|72166-2$http://snomed.info/sct|8517006", "where": "r.rid in (select x1.rid from fhir.sp_composite x1 where x1.tenant = $1 and x1.h = $3::int8)", "values": ["6537782325625626751"]});
+});
+
+test('special', () => {
+  check({"type": "Location", "q": "near=42.3|-71.1|10|km", "where": "r.rid in (select x1.rid from fhir.sp_composite x1 where x1.tenant = $1 and x1.h = $3::int8 and (x1.lo between $4 and $5 and x1.hi between $6 and $7 and 12742 * asin(sqrt(power(sin(radians(x1.lo - $8) / 2), 2) + cos(radians($8)) * cos(radians(x1.lo)) * power(sin(radians(x1.hi - $9) / 2), 2))) <= $10))", "values": ["-6438694202557116907", 42.21007194244604, 42.38992805755395, -71.22158501469784, -70.97841498530215, 42.3, -71.1, 10]});
+});
+
+test(':missing', () => {
+  check({"type": "Patient", "q": "gender:missing=true", "where": "not exists (select 1 from fhir.sp_token x1 where x1.rid = r.rid and x1.p = $3::int8)", "values": ["5596899393808950391"]});
+});
+
+test('chain/_has', () => {
+  check({"type": "Observation", "q": "subject:Patient.name=peter", "where": "r.rid in (select x1.rid from fhir.sp_reference x1 join fhir.resource t2 on t2.tenant = x1.tenant and t2.type = x1.ttype and t2.id = x1.tid where x1.tenant = $1 and x1.p = $3::int8 and x1.ttype = any($4) and not t2.deleted and t2.rid in (select x3.rid from fhir.sp_string x3 where x3.tenant = $1 and x3.p = $5::int8 and (x3.v >= $6 and x3.v < $7)))", "values": ["-1133671063859992462", ["Patient"], "-4171539875666226796", "peter", "peter􏿿"]});
+  check({"type": "Observation", "q": "patient.organization.name=acme", "where": "r.rid in (select x1.rid from fhir.sp_reference x1 join fhir.resource t2 on t2.tenant = x1.tenant and t2.type = x1.ttype and t2.id = x1.tid where x1.tenant = $1 and x1.p = $3::int8 and x1.ttype = any($4) and not t2.deleted and t2.rid in (select x3.rid from fhir.sp_reference x3 join fhir.resource t4 on t4.tenant = x3.tenant and t4.type = x3.ttype and t4.id = x3.tid where x3.tenant = $1 and x3.p = $5::int8 and x3.ttype = any($6) and not t4.deleted and t4.rid in (select x5.rid from fhir.sp_string x5 where x5.tenant = $1 and x5.p = $7::int8 and (x5.v >= $8 and x5.v < $9))))", "values": ["-654515957328434499", ["Patient"], "3762318810693620887", ["Organization"], "5467372126482539804", "acme", "acme􏿿"]});
+  check({"type": "Patient", "q": "_has:Observation:patient:code=1234", "where": "exists (select 1 from fhir.sp_reference x1 join fhir.resource s2 on s2.rid = x1.rid where x1.tenant = $1 and x1.p = $3::int8 and x1.ttype = r.type and x1.tid = r.id and not s2.deleted and s2.rid in (select x3.rid from fhir.sp_token x3 where x3.tenant = $1 and x3.h = $4::int8))", "values": ["-654515957328434499", "7005021371010256299"]});
+});
+
+test('resource-level', () => {
+  check({"type": "Patient", "q": "_id=a,b", "where": "r.id = any($3)", "values": [["a", "b"]]});
+  check({"type": "Patient", "q": "_lastUpdated=gt2024-01-01", "where": "r.last_updated >= $3::timestamptz", "values": ["2024-01-02T00:00:00.000Z"]});
+  check({"type": "Patient", "q": "_content=diabetes", "where": "jsonb_to_tsvector('simple', r.content::jsonb, '[\"string\"]') @@ websearch_to_tsquery('simple', $3)", "values": ["diabetes"]});
+  check({"type": "Patient", "q": "_text=fever", "where": "to_tsvector('simple', regexp_replace(coalesce(r.content::jsonb #>> '{text,div}', ''), '<[^>]*>', ' ', 'g')) @@ websearch_to_tsquery('simple', $3)", "values": ["fever"]});
+  check({"type": "Patient", "q": "_list=42", "where": "exists (select 1 from fhir.resource l1 join fhir.sp_reference x2 on x2.rid = l1.rid where l1.tenant = $1 and l1.type = 'List' and l1.id = any($3) and not l1.deleted and x2.p = $4::int8 and x2.ttype = r.type and x2.tid = r.id)", "values": [["42"], "6989218106009211062"]});
+});
+
+test('_filter', () => {
+  check({"type": "Patient", "q": "_filter=name co \"pe\" and not (gender eq male)", "where": "(r.rid in (select x1.rid from fhir.sp_string x1 where x1.tenant = $1 and x1.p = $3::int8 and strpos(x1.v, $4) > 0) and not r.rid in (select x2.rid from fhir.sp_token x2 where x2.tenant = $1 and x2.h = $5::int8))", "values": ["-4171539875666226796", "pe", "-4679564549371252555"]});
+});
