@@ -8,6 +8,9 @@ import { openDatabase } from './store/database.js';
 import { migrate } from './store/migrate.js';
 import { createApp } from './http/app.js';
 import { registerAll } from './fhir/register.js';
+import { createAuthRuntime } from './auth/runtime.js';
+import { verifyBearer } from './auth/verify-token.js';
+import { mountSmartRoutes } from './http/smart-routes.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -15,16 +18,21 @@ async function main(): Promise<void> {
   const database = await openDatabase(config, log);
   let ready = false;
   registerAll();
+  // The SMART runtime (keys, revocation feed) starts after migrations; its endpoints answer 503 until then.
+  const auth = createAuthRuntime({ db: database.db, config });
   const app = createApp({
     config,
     db: database.db,
     log,
     ready: async () => ready && (await database.answers()),
+    mounts: [(a) => mountSmartRoutes(a, auth)],
+    authenticate: async (authorization, address) => ({ ...(await verifyBearer(authorization, auth)), address }),
   });
   const server = createServer(app);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const m = await migrate(database.db.pool);
+  await auth.start();
   ready = true;
   log.info({ port: config.port, host: config.host, migrations: m.applied.length, ms: Date.now() - started, embedded: !config.databaseUrl }, 'fhirgate ready');
 
@@ -37,6 +45,7 @@ async function main(): Promise<void> {
     server.closeIdleConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     clearTimeout(force);
+    await auth.close();
     await database.close();
     log.info('stopped');
     process.exit(0);

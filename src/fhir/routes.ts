@@ -74,7 +74,8 @@ export interface Matched {
   noScopeCheck?: boolean;
 }
 
-function matchPattern(pattern: string, segs: string[]): string | undefined | false {
+/** The type a pattern binds, false when it does not match, or `unknown` for a non-type in a `:type` slot. */
+function matchPattern(pattern: string, segs: string[]): string | undefined | false | { unknown: string } {
   const parts = pattern === '' ? [] : pattern.split('/');
   if (parts.length !== segs.length) return false;
   let type: string | undefined;
@@ -83,7 +84,7 @@ function matchPattern(pattern: string, segs: string[]): string | undefined | fal
     const s = segs[i];
     if (p === ':type' || p === ':ctype') {
       if (s.startsWith('_') || s.startsWith('$')) return false;
-      if (!isResourceType(s)) throw notFound(`resource type '${s.slice(0, 64)}' is not supported`);
+      if (!isResourceType(s)) return { unknown: s };
       if (p === ':type') type = s;
     } else if (p === ':id' || p === ':vid') {
       if (s.startsWith('_') || s.startsWith('$')) return false;
@@ -111,12 +112,18 @@ export function match(req: FhirRequest): Matched {
   if (op) return op;
   const method = req.method === 'HEAD' ? 'GET' : req.method;
   let pathKnown = false;
+  let unknownType: string | undefined;
   for (const r of routes) {
     const t = matchPattern(r.pattern, req.segments);
     if (t === false) continue;
+    if (typeof t === 'object') {
+      unknownType ??= t.unknown;
+      continue;
+    }
     pathKnown = true;
     if (r.method === method) return { handler: r.handler, interaction: r.interaction, type: t, noScopeCheck: r.noScopeCheck };
   }
   if (pathKnown) throw new FhirError(405, 'not-supported', `${req.method} is not allowed on this URL`);
+  if (unknownType !== undefined) throw notFound(`resource type '${unknownType.slice(0, 64)}' is not supported`);
   throw notFound(`no FHIR endpoint at /${req.segments.map((s) => s.slice(0, 64)).join('/')}`);
 }

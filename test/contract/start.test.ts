@@ -40,8 +40,12 @@ test('npm start boots an embedded PostgreSQL, serves, stops on SIGTERM with 0, a
     const port = await freePort();
     const first = start(dataDir, port);
     let logs = '';
+    let errors = '';
     first.stdout!.on('data', (d) => (logs += d));
-    await waitHealthy(port);
+    first.stderr!.on('data', (d) => (errors += d));
+    await waitHealthy(port).catch((e) => {
+      throw new Error(`${(e as Error).message}: ${errors.slice(-500)} ${logs.slice(-500)}`);
+    });
     const created = await fetch(`http://127.0.0.1:${port}/fhir/Patient/start-1`, {
       method: 'PUT',
       headers: { 'content-type': 'application/fhir+json' },
