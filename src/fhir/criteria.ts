@@ -2,7 +2,9 @@
 // ordinary search machinery; this is the one place they ask "which current resources match?".
 import type { Tx } from '../store/session.js';
 import type { StoredResource } from '../store/resources.js';
-import { readCurrent } from '../store/resources.js';
+import { readByRids } from '../store/resources.js';
+import { matchCriteria } from './interactions/search.js';
+import type { Services } from './services.js';
 import { badRequest } from '../errors.js';
 
 export function parseCriteria(query: string): Array<[string, string]> {
@@ -13,16 +15,9 @@ export function parseCriteria(query: string): Array<[string, string]> {
 }
 
 /** Current, live resources of `type` matching the criteria (at most `limit`, enough to tell 0/1/many). */
-export async function findMatches(tx: Tx, type: string, criteria: Array<[string, string]>, limit = 2): Promise<StoredResource[]> {
-  const ids = criteria.filter(([k]) => k === '_id').flatMap(([, v]) => v.split(','));
-  if (ids.length === criteria.length) {
-    const found: StoredResource[] = [];
-    for (const id of ids) {
-      const s = await readCurrent(tx, type, id);
-      if (s && !s.deleted) found.push(s);
-      if (found.length >= limit) break;
-    }
-    return found;
-  }
-  throw badRequest('conditional criteria other than _id need the search engine (not wired yet)');
+export async function findMatches(tx: Tx, svc: Services | { fhirBase: string }, type: string, criteria: Array<[string, string]>, limit = 2): Promise<StoredResource[]> {
+  // Matching needs only the FHIR base (absolute references in criteria); the importer has no Services.
+  const services = 'fhirBase' in svc ? ({ config: { fhirBase: svc.fhirBase } } as Services) : svc;
+  const rows = await matchCriteria(tx, services, tx.ctx.tenant, type, criteria, limit);
+  return readByRids(tx, rows.map((r) => r.rid));
 }

@@ -1,9 +1,13 @@
-// Everything beyond the core interactions, registered in one place: metadata, batch/transaction at the
-// base, operations. The CapabilityStatement is generated from capability/ and lists only what is here.
+// Everything beyond the core interactions, registered in one place: metadata, search, batch/transaction
+// at the base, operations. The CapabilityStatement is generated from capability/ and lists only what is
+// registered here.
 import { addOperation, addRoute } from './routes.js';
 import { bundle } from './interactions/bundle.js';
 import { metadata } from './operations/metadata.js';
 import { validateOperation } from './operations/validate.js';
+import { searchTypeInTx, searchSystemInTx, searchCompartmentInTx } from './interactions/search.js';
+import { patientEverythingInTx } from './operations/everything.js';
+import { reindexInTx } from './operations/reindex.js';
 
 let done = false;
 
@@ -11,7 +15,17 @@ export function registerAll(): void {
   if (done) return;
   done = true;
   addRoute({ method: 'GET', pattern: 'metadata', interaction: 'read', handler: { plain: metadata }, noScopeCheck: true });
+  // search (R4 http.html#search): GET, or POST …/_search with a form body; type, system and compartment.
+  addRoute({ method: 'GET', pattern: ':type', interaction: 'search', handler: { tx: searchTypeInTx } });
+  addRoute({ method: 'POST', pattern: ':type/_search', interaction: 'search', handler: { tx: searchTypeInTx } });
+  addRoute({ method: 'GET', pattern: '', interaction: 'search', handler: { tx: searchSystemInTx } });
+  addRoute({ method: 'POST', pattern: '_search', interaction: 'search', handler: { tx: searchSystemInTx } });
+  addRoute({ method: 'GET', pattern: ':type/:id/:ctype', interaction: 'search', handler: { tx: searchCompartmentInTx } });
+  addRoute({ method: 'POST', pattern: ':type/:id/:ctype/_search', interaction: 'search', handler: { tx: searchCompartmentInTx } });
   addRoute({ method: 'POST', pattern: '', interaction: 'create', handler: { plain: bundle }, noScopeCheck: true });
   // $validate reads nothing it is not given and writes nothing: it needs the same access as a read.
   addOperation({ name: 'validate', levels: ['type', 'instance'], methods: ['POST'], handler: { plain: validateOperation }, interaction: 'read' });
+  addOperation({ name: 'everything', levels: ['instance'], types: ['Patient'], methods: ['GET', 'POST'], handler: { tx: patientEverythingInTx }, interaction: 'read' });
+  // $reindex rewrites index rows: it needs write access to the type.
+  addOperation({ name: 'reindex', levels: ['type', 'instance'], methods: ['POST'], handler: { tx: reindexInTx }, interaction: 'update' });
 }

@@ -84,8 +84,11 @@ function matchPattern(pattern: string, segs: string[]): string | undefined | fal
     const s = segs[i];
     if (p === ':type' || p === ':ctype') {
       if (s.startsWith('_') || s.startsWith('$')) return false;
+      // `Patient/123/*`: every type in the compartment (search.html#compartments); scopes then need a wildcard.
+      if (p === ':ctype' && s === '*') { type = undefined; continue; }
       if (!isResourceType(s)) return { unknown: s };
-      if (p === ':type') type = s;
+      // A compartment search is checked against the member type, not the compartment's own type.
+      type = s;
     } else if (p === ':id' || p === ':vid') {
       if (s.startsWith('_') || s.startsWith('$')) return false;
     } else if (p !== s) return false;

@@ -1,9 +1,7 @@
 // `fhirgate import` end to end: files (files.ts) become tasks, prepared on worker threads (pool.ts),
-// consumed in order and written in batches, one transaction per batch (write.ts), while the next batch
-// is being prepared. Memory stays flat in the input size: NDJSON is read line by line in chunks, a
-// JSON file is held only while its task runs, and at most a few tasks and two batches are in memory.
-// A batch that fails is retried unit by unit (a transaction Bundle whole, other units resource by
-// resource), so one bad resource costs only itself and everything else is still stored.
+// consumed in order and written in batches (writer.ts, write.ts) while the next batch is being prepared.
+// Memory stays flat in the input size: NDJSON is read line by line in chunks, a JSON file is held only
+// while its task runs, and at most a few tasks and `writers` + 1 batches are in memory.
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
@@ -15,7 +13,8 @@ import { listImportFiles, type ImportFile } from './files.js';
 import { createPreparer } from './pool.js';
 import type { Resolution } from './plan.js';
 import type { ImportProblem, ImportTask, PreparedUnit, TaskResult } from './prepare.js';
-import { writeUnits, type WriteCounts } from './write.js';
+import type { WriteCounts } from './write.js';
+import { createBatchWriter } from './writer.js';
 
 export interface ImportOptions {
   keepIds: boolean;
@@ -49,25 +48,6 @@ export interface ImportSummary extends WriteCounts {
 
 /** Problems listed in the summary; the rest are counted. */
 const MAX_PROBLEMS = 100;
-
-/** Errors a resource's content can cause (data, integrity, limits such as an index row too large, a policy). */
-function isDataError(e: unknown): boolean {
-  if (e instanceof FhirError) return e.status < 500;
-  const code = (e as { code?: unknown })?.code;
-  return typeof code === 'string' && /^(22|23|54|42501|P0001)/.test(code);
-}
-
-/** A concurrent writer got there first: unique violation, or a serialization failure or deadlock (409 transient). */
-function isConflict(e: unknown): boolean {
-  if (e instanceof FhirError) return e.status === 409;
-  return (e as { code?: unknown })?.code === '23505';
-}
-
-const where = (u: PreparedUnit, item?: PreparedUnit['items'][number]) => ({
-  file: u.file,
-  ...(item?.line ?? u.line ? { line: item?.line ?? u.line } : {}),
-  ...(item?.entry !== undefined ? { entry: item.entry } : {}),
-});
 
 async function* ndjsonTasks(file: ImportFile, base: Omit<ImportTask, 'seq' | 'file' | 'gzip' | 'now'>, chunkLines: number, seq: () => number): AsyncGenerator<ImportTask> {
   let input: Readable = createReadStream(file.path);
@@ -107,61 +87,26 @@ export async function importPaths(db: Db, tenant: string, paths: string[], opts:
   };
   const progress = () => opts.onProgress?.({ files: files.length, filesDone, resources: summary.created + summary.updated + summary.unchanged, rejected: summary.rejected });
 
-  async function write(units: PreparedUnit[], attempt = 0): Promise<void> {
-    try {
-      const c = await withTx(db, ctx, (tx) => writeUnits(tx, units));
-      summary.created += c.created;
-      summary.updated += c.updated;
-      summary.unchanged += c.unchanged;
-    } catch (e) {
-      if (!isDataError(e)) throw e;
-      if (units.length > 1) {
-        for (const u of units) await write([u]);
-        return;
-      }
-      const [u] = units;
-      // Another transaction created one of these resources meanwhile (PostgreSQL raises the unique
-      // violation once it committed) or a deadlock was broken: again, now that it is visible.
-      if (isConflict(e) && attempt < 4) {
-        await new Promise((r) => setTimeout(r, 20 << attempt));
-        return write(units, attempt + 1);
-      }
-      const message = `not stored: ${((e as Error).message ?? String(e)).split('\n')[0].slice(0, 300)}`;
-      if (u.atomic || u.items.length <= 1) return report({ ...where(u, u.atomic ? undefined : u.items[0]), message }, u.items.length);
-      for (const item of u.items) await write([{ ...u, items: [item], matched: 0 }]);
-    }
-  }
-
-  // Up to `writers` batches in flight: while the database works on one, Node serialises the next.
-  const writers = Math.max(1, opts.writers ?? 2);
+  const writer = createBatchWriter(db, ctx, Math.max(1, opts.writers ?? 2), summary, report, progress);
   let batch: PreparedUnit[] = [];
   let batchItems = 0;
-  const inflight = new Set<Promise<void>>();
-  let failed: unknown;
-  const settle = async (all: boolean) => {
-    while (inflight.size >= (all ? 1 : writers)) await Promise.race(inflight);
-    if (failed) throw failed;
-  };
   const flush = async () => {
-    if (batch.length === 0) return;
     const units = batch;
     batch = [];
     batchItems = 0;
-    await settle(false);
-    const p: Promise<void> = write(units).then(progress, (e) => { failed ??= e; }).finally(() => inflight.delete(p));
-    inflight.add(p);
+    await writer.submit(units);
   };
 
   /** Looks up conditional criteria against what is stored so far (earlier batches written first). */
   async function resolve(needs: string[]): Promise<Array<[string, Resolution]>> {
     await flush();
-    await settle(true);
+    await writer.drain();
     return withTx(db, ctx, async (tx) => {
       const out: Array<[string, Resolution]> = [];
       for (const c of needs) {
         const q = c.indexOf('?');
         try {
-          out.push([c, (await findMatches(tx, c.slice(0, q), parseCriteria(c.slice(q + 1)), 2)).map((m) => m.id)]);
+          out.push([c, (await findMatches(tx, { fhirBase: '' }, c.slice(0, q), parseCriteria(c.slice(q + 1)), 2)).map((m) => m.id)]);
         } catch (e) {
           if (!(e instanceof FhirError)) throw e;
           out.push([c, e.message.slice(0, 200)]);
@@ -191,7 +136,7 @@ export async function importPaths(db: Db, tenant: string, paths: string[], opts:
   const next = () => seq++;
   const base = { keepIds: opts.keepIds, base: opts.base, resolved: [] as Array<[string, Resolution]> };
   const queue: Array<{ task: ImportTask; pending: Promise<TaskResult> }> = [];
-  const depth = Math.max(2, opts.workers * 2);
+  const depth = opts.workers + 2; // tasks prepared ahead: enough to keep every worker busy, no more (memory)
   try {
     for (const file of files) {
       const tasks = file.format === 'ndjson'
@@ -213,10 +158,8 @@ export async function importPaths(db: Db, tenant: string, paths: string[], opts:
       await consume(q.task, q.pending);
     }
     await flush();
-    await settle(true);
   } finally {
-    while (inflight.size) await Promise.race(inflight); // never leave a write running behind the caller
-    await preparer.close();
+    await writer.drain().finally(() => preparer.close()); // never leave a write running behind the caller
   }
   summary.resources = summary.created + summary.updated + summary.unchanged;
   if (problemCount > summary.problems.length) summary.problems.push({ file: '', message: `… and ${problemCount - summary.problems.length} more problems` });

@@ -78,7 +78,7 @@ async function transaction(req: FhirRequest, entries: BundleEntry[], tx: Tx, svc
     if (method === 'POST' && segments.length === 1) {
       let id = newId();
       if (headers['if-none-exist']) {
-        const m = await findMatches(tx, type, parseCriteria(headers['if-none-exist']));
+        const m = await findMatches(tx, svc, type, parseCriteria(headers['if-none-exist']));
         if (m.length > 1) throw preconditionFailed(`entry ${p.index}: ifNoneExist matched more than one resource`);
         if (m.length === 1) { id = m[0].id; p.existing = true; }
       }
@@ -86,7 +86,7 @@ async function transaction(req: FhirRequest, entries: BundleEntry[], tx: Tx, svc
     } else if (method === 'PUT') {
       let id = segments[1];
       if (segments.length === 1) {
-        const m = await findMatches(tx, type, p.req.params);
+        const m = await findMatches(tx, svc, type, p.req.params);
         if (m.length > 1) throw preconditionFailed(`entry ${p.index}: the conditional update matched more than one resource`);
         id = m[0]?.id ?? (p.entry.resource?.id || newId());
       }
@@ -102,7 +102,7 @@ async function transaction(req: FhirRequest, entries: BundleEntry[], tx: Tx, svc
   // 2. Rewrite urn:uuid and conditional references in every resource before anything is written.
   for (const p of plans) {
     if (p.entry.resource && (p.req.method === 'POST' || p.req.method === 'PUT')) {
-      p.req.body = await rewriteReferences(p.entry.resource, idMap, (type, criteria) => findMatches(tx, type, criteria), base);
+      p.req.body = await rewriteReferences(p.entry.resource, idMap, (type, criteria) => findMatches(tx, svc, type, criteria), base);
     }
   }
   // 3. Execute in the spec's order; answer in the Bundle's order.

@@ -33,7 +33,7 @@ export async function create(req: FhirRequest, tx: Tx, svc: Services): Promise<F
   const resource = bodyResource(req, type);
   const ine = req.headers['if-none-exist'];
   if (ine) {
-    const matches = await findMatches(tx, type, parseCriteria(ine));
+    const matches = await findMatches(tx, svc, type, parseCriteria(ine));
     if (matches.length > 1) throw preconditionFailed('If-None-Exist matched more than one resource');
     if (matches.length === 1) {
       const m = matches[0];
@@ -57,12 +57,13 @@ export async function update(req: FhirRequest, tx: Tx, svc: Services): Promise<F
 export async function conditionalUpdate(req: FhirRequest, tx: Tx, svc: Services): Promise<FhirResponse> {
   const [type] = req.segments;
   const resource = bodyResource(req, type);
-  const matches = await findMatches(tx, type, searchParams(req));
+  const matches = await findMatches(tx, svc, type, searchParams(req));
   if (matches.length > 1) throw preconditionFailed('the criteria matched more than one resource');
   if (matches.length === 1) {
     const m = matches[0];
     if (resource.id !== undefined && resource.id !== m.id) throw badRequest(`the body's id '${resource.id}' differs from the matched resource's id`);
-    return update({ ...req, segments: [type, m.id] }, tx, svc).then((r) => r);
+    // The body may omit the id: it then takes the matched resource's (http.html#cond-update).
+    return update({ ...req, segments: [type, m.id], body: { ...resource, id: m.id } }, tx, svc);
   }
   if (resource.id !== undefined) return update({ ...req, segments: [type, resource.id] }, tx, svc);
   const r = await createResource(tx, resource, now(), newId());
@@ -99,7 +100,7 @@ export async function patch(req: FhirRequest, tx: Tx, svc: Services): Promise<Fh
 
 export async function conditionalPatch(req: FhirRequest, tx: Tx, svc: Services): Promise<FhirResponse> {
   const [type] = req.segments;
-  const matches = await findMatches(tx, type, searchParams(req));
+  const matches = await findMatches(tx, svc, type, searchParams(req));
   if (matches.length === 0) throw new FhirError(404, 'not-found', 'no resource matched the criteria');
   if (matches.length > 1) throw preconditionFailed('the criteria matched more than one resource');
   return patch({ ...req, segments: [type, matches[0].id] }, tx, svc);
@@ -120,9 +121,9 @@ export async function remove(req: FhirRequest, tx: Tx): Promise<FhirResponse> {
 }
 
 /** DELETE [type]?criteria: one match is deleted, none is a no-op, several is 412 (conditionalDelete: single). */
-export async function conditionalDelete(req: FhirRequest, tx: Tx): Promise<FhirResponse> {
+export async function conditionalDelete(req: FhirRequest, tx: Tx, svc: Services): Promise<FhirResponse> {
   const [type] = req.segments;
-  const matches = await findMatches(tx, type, searchParams(req));
+  const matches = await findMatches(tx, svc, type, searchParams(req));
   if (matches.length > 1) throw preconditionFailed('the criteria matched more than one resource');
   if (matches.length === 0) return deleted(req, 'no resource matched the criteria; nothing was deleted');
   return remove({ ...req, segments: [type, matches[0].id] }, tx);
