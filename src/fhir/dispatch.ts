@@ -15,6 +15,7 @@ import { restAuditRows, type AuditServer, type RestAccess } from '../audit/reque
 import { takeTouched } from '../audit/touched.js';
 import { appendAudit, appendAuditAlone } from '../store/audit.js';
 import { researcherHandler } from './interactions/deid-read.js';
+import { narrow, assertGranularRead } from './granular.js';
 
 export function dbContext(ctx: AuthContext): DbContext {
   return { tenant: ctx.tenant, role: ctx.role, patient: ctx.patient, scopes: ctx.scopes.join(' '), actor: ctx.userId ?? ctx.clientId };
@@ -64,7 +65,8 @@ export async function dispatch(req: FhirRequest, svc: Services): Promise<FhirRes
   let m: Matched | undefined;
   try {
     m = match(req);
-    if (!m.noScopeCheck) assertAllowed(req.ctx, m.interaction, m.type);
+    let anyOf: Array<Array<[string, string]>> | undefined;
+    if (!m.noScopeCheck) ({ req, anyOf } = narrow(req, m));
     if ('plain' in m.handler) {
       const res = await m.handler.plain(req, svc);
       // A Bundle not yet audited by withAuditedTx: recorded after it committed (its batch entries are
@@ -79,6 +81,9 @@ export async function dispatch(req: FhirRequest, svc: Services): Promise<FhirRes
     const matched = m;
     return await withTx(svc.db, dbContext(req.ctx), async (tx) => {
       const res = await handler(req, tx, svc);
+      if (anyOf && (matched.interaction === 'read' || matched.interaction === 'vread') && res.status === 200) {
+        await assertGranularRead(tx, svc, matched.type!, req.segments[1], anyOf);
+      }
       // HOOK(audit): the AuditEvent of this access, last in the transaction.
       await auditSuccess(tx, req, matched, res, svc);
       return res;
