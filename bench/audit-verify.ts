@@ -1,8 +1,11 @@
 // `audit verify` throughput (issue: ≥100,000 events/s). Appends N BALP-shaped read events through
 // audit.append (batches of 1,000, several connections, so several stripes) into a fresh database on an
 // embedded PostgreSQL (fsync on), then times verifyAudit (COPY stream + SHA-256 chain in Node).
+// Wall time depends on what else runs on the machine, so CPU time is reported too: Node's own and that
+// of the PostgreSQL backends serving the COPY streams (from /proc), whose larger one bounds the
+// throughput when they run on separate cores (they pipeline). VERIFY_STREAMS (default 4, as the CLI).
 // Usage: node --import tsx bench/audit-verify.ts [EVENTS=200000]
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchDatabase } from './pg.js';
@@ -24,7 +27,7 @@ try {
   const jobs: Array<() => Promise<void>> = [];
   for (let done = 0; done < total; done += batch) {
     const n = Math.min(batch, total - done);
-    jobs.push(() => withTx({ pool }, { tenant: 'default', role: 'clinician' }, (tx) => appendAudit(tx, Array.from({ length: n }, (_, i) => restAuditRows({
+    jobs.push(() => withTx({ pool }, { tenant: 'default', role: 'clinician' }, async (tx) => appendAudit(tx, Array.from({ length: n }, (_, i) => restAuditRows({
       actor: { tenant: 'default', role: 'clinician', userId: `user-${i % 50}`, fhirUser: `Practitioner/pr-${i % 50}`, clientId: 'ehr-app', address: '10.1.2.3' },
       method: 'GET', segments: ['Observation', `obs-${done + i}`], params: [], interaction: 'read', type: 'Observation', status: 200,
       requestId: `req-${done + i}`, headers: { ETag: 'W/"1"' }, patients: [`Patient/p-${(done + i) % 5000}`],
@@ -37,12 +40,32 @@ try {
   const appendSeconds = (Date.now() - t0) / 1000;
   const size = await pool.query(`select count(*)::int as n, avg(length(content))::int as bytes, count(distinct stripe)::int as stripes from audit.event`);
   const dataDir = mkdtempSync(join(tmpdir(), 'fhirgate-bench-'));
+  const streams = Number(process.env.VERIFY_STREAMS ?? 4);
+  const verifyPool = createPool(database.url, streams);
+  const held = await Promise.all(Array.from({ length: streams }, () => verifyPool.connect()));
+  const backends = await Promise.all(held.map(async (c) => (await c.query('select pg_backend_pid() as pid')).rows[0].pid as number));
+  held.forEach((c) => c.release());
+  const pgCpu = () => backends.reduce((sum, pid) => {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return sum + (Number(f[11]) + Number(f[12])) / 100; // utime + stime, clock ticks (100 Hz)
+  }, 0);
   const runs = [];
-  for (let i = 0; i < 3; i++) runs.push(await verifyAudit({ pool }, 'default', { dataDir, trusted: loadTrustedKeys(dataDir) }));
+  for (let i = 0; i < 3; i++) {
+    const pg0 = pgCpu();
+    const node0 = process.cpuUsage();
+    const r = await verifyAudit({ pool: verifyPool }, 'default', { dataDir, trusted: loadTrustedKeys(dataDir), streams });
+    const nodeCpu = (process.cpuUsage(node0).user + process.cpuUsage(node0).system) / 1e6;
+    const pgSeconds = pgCpu() - pg0;
+    runs.push({ ...r, nodeCpu, pgSeconds });
+  }
+  await verifyPool.end();
   const best = runs.reduce((a, b) => (a.eventsPerSecond > b.eventsPerSecond ? a : b));
+  const round = (x: number) => Math.round(x * 1000) / 1000;
   console.log(JSON.stringify({
-    events: best.events, avgEventBytes: size.rows[0].bytes, stripes: size.rows[0].stripes, appendSeconds, appendPerSecond: Math.round(total / appendSeconds),
-    verifySeconds: runs.map((r) => r.seconds), verifyEventsPerSecond: runs.map((r) => r.eventsPerSecond), ok: best.ok,
+    events: best.events, streams, avgEventBytes: size.rows[0].bytes, stripes: size.rows[0].stripes, appendSeconds, appendPerSecond: Math.round(total / appendSeconds),
+    verifyWallSeconds: runs.map((r) => r.seconds), verifyEventsPerWallSecond: runs.map((r) => r.eventsPerSecond),
+    nodeCpuSeconds: runs.map((r) => round(r.nodeCpu)), pgBackendCpuSeconds: runs.map((r) => round(r.pgSeconds)),
+    eventsPerSecondCpuBound: runs.map((r) => Math.round(r.events / Math.max(r.nodeCpu, r.pgSeconds / streams))), ok: best.ok,
   }));
 } finally {
   await pool.end();

@@ -11,10 +11,14 @@ import { registerAll } from './fhir/register.js';
 import { createAuthRuntime } from './auth/runtime.js';
 import { verifyBearer } from './auth/verify-token.js';
 import { mountSmartRoutes } from './http/smart-routes.js';
+import { startAuditMaintenance } from './audit/maintenance.js';
+import { loadDeidSettings, setDeidSettings } from './deid/settings.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const started = Date.now();
+  // The de-identification key (DEID_HMAC_KEY_FILE, else generated in DATA_DIR/secrets) is loaded before any write.
+  setDeidSettings(loadDeidSettings(process.env, config.dataDir));
   const database = await openDatabase(config, log);
   let ready = false;
   registerAll();
@@ -33,6 +37,8 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const m = await migrate(database.db.pool);
   await auth.start();
+  // Signed audit checkpoints and retention archiving run in the background (issue "Audit").
+  const maintenance = startAuditMaintenance({ db: database.db, dataDir: config.dataDir, tenants: ['default'], log });
   ready = true;
   log.info({ port: config.port, host: config.host, migrations: m.applied.length, ms: Date.now() - started, embedded: !config.databaseUrl }, 'fhirgate ready');
 
@@ -45,6 +51,7 @@ async function main(): Promise<void> {
     server.closeIdleConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     clearTimeout(force);
+    await maintenance.stop();
     await auth.close();
     await database.close();
     log.info('stopped');

@@ -9,9 +9,9 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, wr
 import { basename, join } from 'node:path';
 import type { Db } from '../store/session.js';
 import { withTx } from '../store/session.js';
-import { archivablePrefixes, readAnchors, streamEvents, type AnchorRecord, type ChainRow } from '../store/audit-read.js';
+import { archivablePrefixes, readAnchors, streamEvents, toChainRow, type AnchorRecord, type ChainRow } from '../store/audit-read.js';
 import { archiveAsOwner } from '../store/audit-archive.js';
-import { AuditChainBroken, GENESIS_HEX, StripeVerifier } from './chain.js';
+import { AuditChainBroken, GENESIS_HEX, StripeVerifier, linkedRow } from './chain.js';
 import { canonicalJson } from './canonical.js';
 import type { Signer } from './signing.js';
 
@@ -38,7 +38,7 @@ function walkFile(tenant: string, stripe: number, file: string, start: { pos: nu
   let events = 0;
   for (const line of text.split('\n')) {
     if (!line) continue;
-    v.push(JSON.parse(line) as ChainRow);
+    v.push(linkedRow(tenant, JSON.parse(line) as ChainRow));
     events++;
   }
   const end = v.position();
@@ -82,7 +82,7 @@ export async function archiveBefore(db: Db, tenant: string, cutoff: string, opts
     // 1. export (fsync'd before anything is deleted)
     const fd = openSync(file, 'w', 0o600);
     try {
-      await withTx(db, { tenant, role: 'auditor' }, (tx) => streamEvents(tx, (r) => { writeSync(fd, JSON.stringify(r) + '\n'); }, pre));
+      await withTx(db, { tenant, role: 'auditor' }, (tx) => streamEvents(tx, (e) => { writeSync(fd, JSON.stringify(toChainRow(e)) + '\n'); }, pre));
       fsyncSync(fd);
     } finally {
       closeSync(fd);

@@ -8,6 +8,11 @@ import { validateOperation } from './operations/validate.js';
 import { searchTypeInTx, searchSystemInTx, searchCompartmentInTx } from './interactions/search.js';
 import { patientEverythingInTx } from './operations/everything.js';
 import { reindexInTx } from './operations/reindex.js';
+import { auditSearch } from './interactions/audit-search.js';
+import type { TxHandler } from './routes.js';
+
+/** AuditEvent searches run over the append-only audit store (auditor role only). */
+const searchTypeOrAudit: TxHandler = (req, tx, svc) => (req.segments[0] === 'AuditEvent' ? auditSearch(req, tx, svc) : searchTypeInTx(req, tx, svc));
 
 let done = false;
 
@@ -16,8 +21,8 @@ export function registerAll(): void {
   done = true;
   addRoute({ method: 'GET', pattern: 'metadata', interaction: 'read', handler: { plain: metadata }, noScopeCheck: true });
   // search (R4 http.html#search): GET, or POST …/_search with a form body; type, system and compartment.
-  addRoute({ method: 'GET', pattern: ':type', interaction: 'search', handler: { tx: searchTypeInTx } });
-  addRoute({ method: 'POST', pattern: ':type/_search', interaction: 'search', handler: { tx: searchTypeInTx } });
+  addRoute({ method: 'GET', pattern: ':type', interaction: 'search', handler: { tx: searchTypeOrAudit } });
+  addRoute({ method: 'POST', pattern: ':type/_search', interaction: 'search', handler: { tx: searchTypeOrAudit } });
   addRoute({ method: 'GET', pattern: '', interaction: 'search', handler: { tx: searchSystemInTx } });
   addRoute({ method: 'POST', pattern: '_search', interaction: 'search', handler: { tx: searchSystemInTx } });
   addRoute({ method: 'GET', pattern: ':type/:id/:ctype', interaction: 'search', handler: { tx: searchCompartmentInTx } });

@@ -106,7 +106,9 @@ export async function deleteResource(tx: Tx, type: string, id: string, now: stri
   if (!prior || prior.deleted) return { deleted: false };
   const version = prior.version + 1;
   const content = JSON.stringify({ resourceType: type, id, meta: { versionId: String(version), lastUpdated: now } });
-  await replaceResource(tx, prior, { type, id, version, lastUpdated: now, deleted: true, compartments: [], content });
+  // A tombstone keeps its compartments: a patient may delete in its own compartment (row-level security
+  // checks the new row) and later reads of it answer 410, not 404.
+  await replaceResource(tx, prior, { type, id, version, lastUpdated: now, deleted: true, compartments: null, content });
   await deleteIndex(tx, [prior.rid]);
   // HOOK(deid): the de-identified copy is removed here, in the same transaction.
   await removeDeidCopy(tx, type, id);

@@ -7,6 +7,7 @@ import type { Interaction } from '../auth/enforce.js';
 import { read, vread } from './interactions/read.js';
 import { create, update, patch, remove, conditionalUpdate, conditionalDelete, conditionalPatch } from './interactions/write.js';
 import { history } from './interactions/history.js';
+import { auditRead } from './interactions/audit-search.js';
 import { isResourceType } from '../registry/resource-types.js';
 import { FhirError, notFound } from '../errors.js';
 
@@ -38,8 +39,11 @@ export interface Operation {
   interaction: Interaction;
 }
 
+/** AuditEvents live in the append-only audit store, not among resources (issue "Audit"). */
+const readOrAudit: TxHandler = (req, tx) => (req.segments[0] === 'AuditEvent' ? auditRead(req, tx) : read(req, tx));
+
 const routes: Route[] = [
-  { method: 'GET', pattern: ':type/:id', interaction: 'read', handler: { tx: read } },
+  { method: 'GET', pattern: ':type/:id', interaction: 'read', handler: { tx: readOrAudit } },
   { method: 'GET', pattern: ':type/:id/_history/:vid', interaction: 'vread', handler: { tx: vread } },
   { method: 'POST', pattern: ':type', interaction: 'create', handler: { tx: create } },
   { method: 'PUT', pattern: ':type/:id', interaction: 'update', handler: { tx: update } },
@@ -110,7 +114,16 @@ function matchOperation(req: FhirRequest): Matched | undefined {
   return { handler: op.handler, interaction: op.interaction, type };
 }
 
+const WRITES = new Set<Interaction>(['create', 'update', 'patch', 'delete']);
+
 export function match(req: FhirRequest): Matched {
+  const m = matchRoute(req);
+  // The audit trail is written by the server alone, through audit.append: no client writes AuditEvents.
+  if (m.type === 'AuditEvent' && WRITES.has(m.interaction)) throw new FhirError(405, 'not-supported', 'AuditEvents are recorded by the server and cannot be written');
+  return m;
+}
+
+function matchRoute(req: FhirRequest): Matched {
   const op = matchOperation(req);
   if (op) return op;
   const method = req.method === 'HEAD' ? 'GET' : req.method;

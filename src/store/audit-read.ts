@@ -1,15 +1,37 @@
 // Reading the audit store for verification, checkpoints and archival (runs as the auditor role, tenant
-// set: RLS applies). Events stream with COPY in (stripe, pos) order, so `audit verify` checks ≥100,000
-// events/s without holding them in memory. The hash line's timestamp is printed by PostgreSQL in UTC,
-// the same expression audit.append hashed, so no session TimeZone or DateStyle can change it.
+// set: RLS applies). Events stream with binary COPY in (stripe, pos) order: no text formatting in
+// PostgreSQL, and the verifier hashes the raw column bytes without building strings, so `audit verify`
+// checks ≥100,000 events/s without holding them in memory.
 import { to as copyTo } from 'pg-copy-streams';
-import type { Tx } from './session.js';
+import type { Db, Tx } from './session.js';
+import type { PoolClient } from './pool.js';
+import { translatePgError } from './pg-errors.js';
 
-/** An event as the verifier sees it: every hashed column as text, hashes in hex. */
+/** One event as stored: hashed text columns as UTF-8 byte slices, hashes as 32 raw bytes. */
+export interface RawEvent {
+  stripe: number;
+  pos: number;
+  /** Microseconds since the Unix epoch (the hash line's form of `recorded`). */
+  recordedUs: number;
+  outcome: number;
+  id: Buffer;
+  type: Buffer;
+  subtype: Buffer;
+  action: Buffer;
+  agent: Buffer;
+  patient: Buffer;
+  entity: Buffer;
+  content: Buffer;
+  prevHash: Buffer;
+  hash: Buffer;
+}
+
+/** An event as text (archive files are NDJSON of these). */
 export interface ChainRow {
   stripe: number;
   pos: number;
   id: string;
+  /** Microseconds since the Unix epoch, as text. */
   recorded: string;
   type: string;
   subtype: string;
@@ -23,50 +45,142 @@ export interface ChainRow {
   content: string;
 }
 
-const RECORDED = `to_char(recorded at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-const COLUMNS = `stripe, pos, id, ${RECORDED}, type, subtype, action, outcome, agent, patient, entity, encode(prev_hash, 'hex'), encode(hash, 'hex'), content`;
-
-/** COPY text format: backslash escapes (\\ \t \n \r and friends); NULL never occurs in these columns. */
-function unescape(s: string): string {
-  if (!s.includes('\\')) return s;
-  return s.replace(/\\(?:([0-7]{1,3})|x([0-9a-fA-F]{1,2})|(.))/g, (_m, oct: string, hex: string, ch: string) => {
-    if (oct) return String.fromCharCode(parseInt(oct, 8));
-    if (hex) return String.fromCharCode(parseInt(hex, 16));
-    return ({ t: '\t', n: '\n', r: '\r', b: '\b', f: '\f', v: '\v' } as Record<string, string>)[ch] ?? ch;
-  });
-}
-
-function parseLine(line: string): ChainRow {
-  const f = line.split('\t');
+export function toChainRow(e: RawEvent): ChainRow {
+  const t = (b: Buffer) => b.toString('utf8');
   return {
-    stripe: Number(f[0]), pos: Number(f[1]), id: unescape(f[2]), recorded: f[3], type: unescape(f[4]), subtype: unescape(f[5]),
-    action: f[6], outcome: f[7], agent: unescape(f[8]), patient: unescape(f[9]), entity: unescape(f[10]), prevHash: f[11], hash: f[12],
-    content: unescape(f.slice(13).join('\t')),
+    stripe: e.stripe, pos: e.pos, id: t(e.id), recorded: String(e.recordedUs), type: t(e.type), subtype: t(e.subtype), action: t(e.action),
+    outcome: String(e.outcome), agent: t(e.agent), patient: t(e.patient), entity: t(e.entity), prevHash: e.prevHash.toString('hex'),
+    hash: e.hash.toString('hex'), content: t(e.content),
   };
 }
 
-/** Calls `onRow` for every event of the tenant (optionally one stripe's range), in chain order. */
-export async function streamEvents(tx: Tx, onRow: (r: ChainRow) => void, range?: { stripe: number; from: number; to: number }): Promise<number> {
-  const lit = (v: string) => tx.client.escapeLiteral(v);
-  const where = range ? ` and stripe = ${range.stripe | 0} and pos between ${Math.trunc(range.from)} and ${Math.trunc(range.to)}` : '';
-  const stream = tx.client.query(copyTo(`copy (select ${COLUMNS} from audit.event where tenant = ${lit(tx.ctx.tenant)}${where} order by stripe, pos) to stdout`));
-  let rest: Buffer | undefined;
-  let n = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    const buf = rest ? Buffer.concat([rest, chunk]) : chunk;
-    let start = 0;
-    for (let i = buf.indexOf(10, start); i >= 0; i = buf.indexOf(10, start)) {
-      onRow(parseLine(buf.toString('utf8', start, i)));
-      n++;
-      start = i + 1;
+const COLUMNS = 'stripe, pos, recorded, outcome, id, type, subtype, action, agent, patient, entity, content, prev_hash, hash';
+const FIELDS = 14;
+const SIGNATURE = 11;
+/** PostgreSQL's timestamp epoch (2000-01-01) in Unix microseconds. */
+const PG_EPOCH_US = 946_684_800_000_000;
+
+/** Field starts of the tuple being parsed (reused: the parser allocates nothing per tuple but the event). */
+const starts = new Int32Array(FIELDS);
+
+function slice(buf: Buffer, start: number): Buffer {
+  return buf.subarray(start, start + buf.readInt32BE(start - 4));
+}
+
+/** A non-negative int8 as a Number (positions and timestamps stay far below 2^53). */
+function int64(buf: Buffer, at: number): number {
+  return buf.readInt32BE(at) * 4294967296 + buf.readUInt32BE(at + 4);
+}
+
+/** Parses whole tuples of a binary COPY stream from `buf` at `at`; returns where the unparsed rest starts. */
+function tuples(buf: Buffer, at: number, onRow: (e: RawEvent) => void): number {
+  for (;;) {
+    if (buf.length - at < 2) return at;
+    const n = buf.readInt16BE(at);
+    if (n === -1) return buf.length;
+    if (n !== FIELDS) throw new Error(`audit COPY: ${n} fields, expected ${FIELDS}`);
+    // Every field is non-null: find the tuple's end first, so a tuple split across chunks waits whole.
+    let p = at + 2;
+    for (let f = 0; f < FIELDS; f++) {
+      if (buf.length - p < 4) return at;
+      starts[f] = p + 4;
+      p += 4 + Math.max(buf.readInt32BE(p), 0);
     }
-    rest = start < buf.length ? buf.subarray(start) : undefined;
+    if (p > buf.length) return at;
+    onRow({
+      stripe: buf.readInt16BE(starts[0]),
+      pos: int64(buf, starts[1]),
+      recordedUs: int64(buf, starts[2]) + PG_EPOCH_US,
+      outcome: buf.readInt16BE(starts[3]),
+      id: slice(buf, starts[4]), type: slice(buf, starts[5]), subtype: slice(buf, starts[6]), action: slice(buf, starts[7]),
+      agent: slice(buf, starts[8]), patient: slice(buf, starts[9]), entity: slice(buf, starts[10]), content: slice(buf, starts[11]),
+      prevHash: slice(buf, starts[12]), hash: slice(buf, starts[13]),
+    });
+    at = p;
   }
-  if (rest && rest.length) {
-    onRow(parseLine(rest.toString('utf8')));
-    n++;
+}
+
+export type EventSelection = { stripe: number; from: number; to: number } | { modulo: number; remainder: number };
+
+/**
+ * Calls `onRow` for every event of the tenant in chain order: one stripe's range, or the stripes with
+ * stripe % modulo = remainder (parallel verification streams), or all.
+ */
+export async function streamEvents(tx: Tx, onRow: (e: RawEvent) => void, sel?: EventSelection): Promise<number> {
+  const lit = (v: string) => tx.client.escapeLiteral(v);
+  const where = !sel ? '' : 'modulo' in sel ? ` and stripe % ${sel.modulo | 0} = ${sel.remainder | 0}`
+    : ` and stripe = ${sel.stripe | 0} and pos between ${Math.trunc(sel.from)} and ${Math.trunc(sel.to)}`;
+  const stream = tx.client.query(copyTo(`copy (select ${COLUMNS} from audit.event where tenant = ${lit(tx.ctx.tenant)}${where} order by stripe, pos) to stdout (format binary)`));
+  return parseCopy(stream as AsyncIterable<Buffer>, onRow);
+}
+
+async function parseCopy(stream: AsyncIterable<Buffer>, onRow: (e: RawEvent) => void): Promise<number> {
+  let rest: Buffer | undefined;
+  let headerDone = false;
+  let n = 0;
+  for await (const chunk of stream) {
+    const buf = rest ? Buffer.concat([rest, chunk]) : chunk;
+    let at = 0;
+    if (!headerDone) {
+      if (buf.length < SIGNATURE + 8) {
+        rest = buf;
+        continue;
+      }
+      at = SIGNATURE + 8 + buf.readInt32BE(SIGNATURE + 4);
+      headerDone = true;
+    }
+    const end = tuples(buf, at, (e) => {
+      n++;
+      onRow(e);
+    });
+    rest = end < buf.length ? buf.subarray(end) : undefined;
   }
   return n;
+}
+
+/**
+ * `count` read-only transactions as the auditor role sharing one REPEATABLE READ snapshot (exported by
+ * the first): heads, checkpoints and every stream see the same instant, even while the server appends,
+ * and the streams can run on several connections (PostgreSQL backends) at once.
+ */
+export async function withAuditSnapshots<T>(db: Db, tenant: string, count: number, fn: (txs: Tx[]) => Promise<T>): Promise<T> {
+  const clients: PoolClient[] = [];
+  let broken = false;
+  try {
+    for (let i = 0; i < count; i++) clients.push(await db.pool.connect());
+    const context = `set local role fhirgate_auditor; select set_config('fhirgate.tenant', ${clients[0].escapeLiteral(tenant)}, true)`;
+    await clients[0].query(`begin isolation level repeatable read read only; ${context}`);
+    const snapshot = (await clients[0].query<{ s: string }>('select pg_export_snapshot() as s')).rows[0].s;
+    for (const c of clients.slice(1)) {
+      await c.query(`begin isolation level repeatable read read only; set transaction snapshot ${c.escapeLiteral(snapshot)}; ${context}`);
+    }
+    const txs: Tx[] = clients.map((client) => ({
+      client,
+      ctx: { tenant, role: 'auditor' },
+      beforeCommit: () => {
+        throw new Error('audit snapshots are read-only');
+      },
+      literal: (value) => client.escapeLiteral(value),
+      query: async (text, values) => {
+        try {
+          const r = await client.query(text, values as unknown[]);
+          return { rows: r.rows, rowCount: r.rowCount ?? 0 };
+        } catch (e) {
+          throw translatePgError(e);
+        }
+      },
+    }));
+    return await fn(txs);
+  } finally {
+    for (const c of clients) {
+      try {
+        await c.query('rollback');
+      } catch {
+        broken = true;
+      }
+      c.release(broken);
+    }
+  }
 }
 
 export interface Head { stripe: number; pos: number; hash: string }

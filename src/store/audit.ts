@@ -1,7 +1,8 @@
 // Appending AuditEvents (issue "Audit"; patterns §3.2–3.4): only through audit.append(), the one
 // SECURITY DEFINER function request roles may execute. On success it is the request transaction's last
-// statement (the stripe head it locks is held only until COMMIT); a refusal or failure is appended in a
-// new transaction after the rollback, because ROLLBACK would erase it.
+// statement, sent with the COMMIT in one round trip (tx.beforeCommit): the stripe head it locks is held
+// for the append and the commit only, and if the append fails nothing commits. A refusal or failure is
+// appended in a new transaction after the rollback, because ROLLBACK would erase it.
 import type { Db, DbContext, Tx } from './session.js';
 import { withTx } from './session.js';
 
@@ -19,9 +20,18 @@ export interface AuditRowIn {
   content: string;
 }
 
+/** Above this size a literal costs PostgreSQL more to parse than the round trip saves (measured). */
+const INLINE_MAX = 64 * 1024;
+
+/**
+ * Appends the request's events, last in its transaction: a request's few events ride the COMMIT round
+ * trip (tx.beforeCommit); a large batch (many patients, an import) goes now as a bound parameter.
+ */
 export async function appendAudit(tx: Tx, rows: readonly AuditRowIn[]): Promise<void> {
   if (rows.length === 0) return;
-  await tx.query('select audit.append($1::jsonb)', [JSON.stringify(rows)]);
+  const json = JSON.stringify(rows);
+  if (json.length <= INLINE_MAX) tx.beforeCommit(`select audit.append(${tx.literal(json)}::jsonb)`);
+  else await tx.query('select audit.append($1::jsonb)', [json]);
 }
 
 /** A refusal or failure: its own short transaction under the caller's role and tenant. */

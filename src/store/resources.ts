@@ -20,7 +20,8 @@ export interface NewVersion {
   version: number;
   lastUpdated: string;
   deleted: boolean;
-  compartments: string[];
+  /** null: keep the current row's (tombstones). */
+  compartments: string[] | null;
   content: string;
 }
 
@@ -84,7 +85,7 @@ export async function replaceResource(tx: Tx, prior: StoredResource, next: NewVe
        insert into fhir.resource_history (tenant, type, id, version, rid, last_updated, deleted, compartments, content, superseded)
        select tenant, type, id, version, rid, last_updated, deleted, compartments, content, $3 from fhir.resource where rid = $1
      )
-     update fhir.resource set version = $2, last_updated = $3, deleted = $4, compartments = $5, content = $6 where rid = $1`,
+     update fhir.resource set version = $2, last_updated = $3, deleted = $4, compartments = coalesce($5, compartments), content = $6 where rid = $1`,
     [prior.rid, next.version, next.lastUpdated, next.deleted, next.compartments, next.content],
   );
 }

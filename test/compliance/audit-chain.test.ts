@@ -48,7 +48,7 @@ function rows(n: number, recorded?: string) {
 }
 
 async function append(tenant: string, n: number, role: DbRole = 'clinician', recorded?: string) {
-  await withTx({ pool }, { tenant, role }, (tx) => appendAudit(tx, rows(n, recorded)));
+  await withTx({ pool }, { tenant, role }, async (tx) => appendAudit(tx, rows(n, recorded)));
 }
 
 const verify = (tenant: string) => verifyAudit({ pool }, tenant, { dataDir, trusted: loadTrustedKeys(dataDir) });
@@ -102,7 +102,7 @@ test('concurrent appends use several chains and every chain stays contiguous', a
 test('hashing does not depend on the session time zone', async () => {
   const tz = createPool(database.url.replace(/\/([^/?]+)$/, '/$1?options=-c%20timezone%3DAmerica%2FNew_York'), 2);
   try {
-    await withTx({ pool: tz }, { tenant: 'tz', role: 'system' }, (tx) => appendAudit(tx, rows(3)));
+    await withTx({ pool: tz }, { tenant: 'tz', role: 'system' }, async (tx) => appendAudit(tx, rows(3)));
     await append('tz', 2);
     const tokyo = createPool(database.url.replace(/\/([^/?]+)$/, '/$1?options=-c%20timezone%3DAsia%2FTokyo%20-c%20datestyle%3DGerman'), 2);
     try {
@@ -115,6 +115,24 @@ test('hashing does not depend on the session time zone', async () => {
   }
 });
 
+test('verification while appends run sees one consistent snapshot', async () => {
+  await append('live', 20);
+  const [v] = await Promise.all([verify('live'), ...Array.from({ length: 30 }, () => append('live', 2))]);
+  assert.ok(v.events >= 20);
+  assert.equal((await verify('live')).events, 80);
+});
+
+test('events hashed in the 032 line format (before migration 033) still verify; tampering them does not', async () => {
+  await withTx({ pool }, { tenant: 'legacy', role: 'system' }, async (tx) => appendAudit(tx, rows(1)));
+  const old = `sha256(prev_hash || convert_to(concat_ws(E'\\n', tenant, stripe::text, pos::text, id,
+    to_char(recorded at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), type, subtype, action, outcome::text, agent, patient, entity, content), 'UTF8'))`;
+  await tamper(`update audit.event set hash = ${old} where tenant = 'legacy'`);
+  await tamper(`update audit.chain_head h set hash = e.hash from audit.event e where h.tenant = 'legacy' and e.tenant = 'legacy' and e.stripe = h.stripe and e.pos = h.pos`);
+  assert.equal((await verify('legacy')).events, 1);
+  await tamper(`update audit.event set outcome = 8 where tenant = 'legacy'`);
+  await assert.rejects(verify('legacy'), /edited/);
+});
+
 test('an edited event is named', async () => {
   await append('edit', 6);
   const victim = await eventAt('edit', 2);
@@ -123,7 +141,7 @@ test('an edited event is named', async () => {
 });
 
 test('an edit that also recomputes that event\'s hash is still caught at the next link', async () => {
-  await withTx({ pool }, { tenant: 'rehash', role: 'system' }, (tx) => appendAudit(tx, rows(3)));
+  await withTx({ pool }, { tenant: 'rehash', role: 'system' }, async (tx) => appendAudit(tx, rows(3)));
   const r = await c.query(`select stripe, min(pos)::int as p from audit.event where tenant = 'rehash' group by stripe having count(*) >= 2 limit 1`);
   const { stripe, p } = r.rows[0];
   const victim = await c.query(`select id from audit.event where tenant = 'rehash' and stripe = $1 and pos = $2`, [stripe, p]);
@@ -134,19 +152,19 @@ test('an edit that also recomputes that event\'s hash is still caught at the nex
 });
 
 test('a removed event is named (gap), a removed tail is caught by the head', async () => {
-  await withTx({ pool }, { tenant: 'gap', role: 'system' }, (tx) => appendAudit(tx, rows(5)));
+  await withTx({ pool }, { tenant: 'gap', role: 'system' }, async (tx) => appendAudit(tx, rows(5)));
   const mid = await eventAt('gap', 2);
   await tamper(`delete from audit.event where tenant = 'gap' and stripe = $1 and pos = $2`, [mid.stripe, mid.pos]);
   await assert.rejects(verify('gap'), (e: Error) => /removed/.test(e.message) && e.message.includes(`position`));
 
-  await withTx({ pool }, { tenant: 'tail', role: 'system' }, (tx) => appendAudit(tx, rows(5)));
+  await withTx({ pool }, { tenant: 'tail', role: 'system' }, async (tx) => appendAudit(tx, rows(5)));
   const last = await eventAt('tail', 4);
   await tamper(`delete from audit.event where tenant = 'tail' and stripe = $1 and pos = $2`, [last.stripe, last.pos]);
   await assert.rejects(verify('tail'), /removed/);
 });
 
 test('reordered events are detected', async () => {
-  await withTx({ pool }, { tenant: 'order', role: 'system' }, (tx) => appendAudit(tx, rows(4)));
+  await withTx({ pool }, { tenant: 'order', role: 'system' }, async (tx) => appendAudit(tx, rows(4)));
   const a = await eventAt('order', 1);
   const b = await eventAt('order', 2);
   await tamper(`update audit.event set pos = -1 where tenant = 'order' and stripe = $1 and pos = $2`, [a.stripe, a.pos]);
@@ -156,7 +174,7 @@ test('reordered events are detected', async () => {
 });
 
 test('a truncated tail with a rewound head is caught by the signed checkpoint (table and file)', async () => {
-  await withTx({ pool }, { tenant: 'cp', role: 'system' }, (tx) => appendAudit(tx, rows(4)));
+  await withTx({ pool }, { tenant: 'cp', role: 'system' }, async (tx) => appendAudit(tx, rows(4)));
   await writeCheckpoint({ pool }, 'cp', loadSigner(dataDir), dataDir);
   assert.equal((await verify('cp')).checkpoints, 1);
   const last = await eventAt('cp', 3);

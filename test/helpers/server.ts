@@ -16,6 +16,7 @@ import { createApp, type AppDeps } from '../../src/http/app.js';
 import { registerAll } from '../../src/fhir/register.js';
 import type { Db } from '../../src/store/session.js';
 import { freePort } from './ports.js';
+import { loadDeidSettings, setDeidSettings } from '../../src/deid/settings.js';
 
 export interface TestServer {
   baseUrl: string;
@@ -65,11 +66,17 @@ export async function createTestDatabase(): Promise<{ url: string; drop: () => P
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
   const database = await createTestDatabase();
   const port = await freePort();
+  // Test servers keep their generated secrets (de-identification key) out of the work tree; a caller
+  // that passes DATA_DIR manages that directory and its de-identification settings itself.
+  const ownDataDir = !opts.env?.DATA_DIR;
+  const dataDir = opts.env?.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'fhirgate-data-'));
+  if (ownDataDir) setDeidSettings(loadDeidSettings({ ...process.env, ...opts.env }, dataDir));
   const config = loadConfig({
     PORT: String(port),
     HOST: '127.0.0.1',
     PUBLIC_URL: `http://127.0.0.1:${port}`,
     DATABASE_URL: database.url,
+    DATA_DIR: dataDir,
     AUTH: opts.authOff === false ? 'on' : 'off',
     LOG_LEVEL: 'silent',
     PG_POOL_SIZE: '8',
@@ -94,6 +101,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await pool.end();
       await database.drop();
+      if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -5,9 +5,8 @@ import type { Bundle, BundleEntry, Resource } from 'fhir/r4';
 import type { FhirRequest, FhirResponse } from '../types.js';
 import type { Services } from '../services.js';
 import type { Tx } from '../../store/session.js';
-import { withTx } from '../../store/session.js';
 import { badRequest, FhirError, preconditionFailed } from '../../errors.js';
-import { dispatch, dispatchInTx, dbContext } from '../dispatch.js';
+import { dispatch, dispatchInTx, withAuditedTx } from '../dispatch.js';
 import { entryRequest, entryResponse } from '../bundle-request.js';
 import { outcome } from '../outcome.js';
 import { findMatches, parseCriteria } from '../criteria.js';
@@ -52,7 +51,8 @@ export async function bundle(req: FhirRequest, svc: Services): Promise<FhirRespo
     }
     return { status: 200, raw: `{"resourceType":"Bundle","type":"batch-response","entry":[${parts.join(',')}]}` };
   }
-  const parts = await withTx(svc.db, dbContext(req.ctx), (tx) => transaction(req, entries, tx, svc));
+  // The Bundle's AuditEvent commits with its writes ("no audit row, no data").
+  const parts = await withAuditedTx(req, svc, (tx) => transaction(req, entries, tx, svc), (p) => p.join(','));
   return { status: 200, raw: `{"resourceType":"Bundle","type":"transaction-response","entry":[${parts.join(',')}]}` };
 }
 
