@@ -119,7 +119,7 @@ await withTx(db, ctx, async (tx) => {
       const text = r.rows.map((x) => x['QUERY PLAN']).join('\n');
       explains[`${type}?${qs} [${label}]`] = {
         // (`resource x` is the RLS policy's own subplan on index tables, skipped for wildcard scopes.)
-        seqScanOfResource: /Seq Scan on resource (?!x\b)/.test(text),
+        seqScanOfResource: /Seq Scan on resource (?!x(_\d+)?\b)/.test(text),
         indexes: [...new Set([...text.matchAll(/(?:Index|Index Only) Scan(?: Backward)? using (\w+)/g)].map((m) => m[1]))],
       };
     }

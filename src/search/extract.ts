@@ -5,7 +5,7 @@ import type { Resource } from 'fhir/r4';
 import { searchParamsOf, type SearchParam } from '../registry/search-params.js';
 import { patientCompartmentParams } from '../registry/compartments.js';
 import { compilePath, compileRelative, startResource, type Node, type Evaluator } from './path.js';
-import { hash64, paramKey, type Key } from './hash.js';
+import { paramKey, type Key } from './hash.js';
 import { tokenCode, tokenSystemCode, tokenSystem, tokenOfType, derived, normalizeString, MAX_STRING, compositeKey, variant } from './keys.js';
 import { tokenValues, stringValues, referenceValues, dateValues, numberValues, positionValue, type TokenValues, type RefValues, type Num } from './values.js';
 import type { Range } from './dates.js';
@@ -246,4 +246,3 @@ export function extractIndex(resource: Resource): ExtractedIndex {
   return out;
 }
 
-export { hash64 };

@@ -2,7 +2,7 @@
 // per-type tables: token on Coding/CodeableConcept/Identifier/ContactPoint/code/boolean, string on
 // HumanName/Address parts, reference on Reference/canonical, date on date/Period/Timing, quantity on Quantity/Range).
 import type { Node } from './path.js';
-import { dateRange, periodRange, MIN_TIME, MAX_TIME, type Range } from './dates.js';
+import { dateRange, periodRange, type Range } from './dates.js';
 import { referenceType } from './path.js';
 
 type Obj = Record<string, unknown>;
@@ -17,6 +17,9 @@ function codingInto(c: Obj, out: TokenValues): void {
   else if (str(c.system)) out.tokens.push({ system: c.system as string, code: '' });
   if (str(c.display)) out.texts.push(c.display as string);
 }
+
+/** ContactPoint.system codes: an untyped {system, value} with one of these is a ContactPoint, not an Identifier. */
+const CONTACT_SYSTEMS = new Set(['phone', 'fax', 'email', 'pager', 'url', 'sms', 'other']);
 
 /** Token values of one node; `texts` feed :text, `ofType` feeds :of-type. */
 export function tokenValues(n: Node, out: TokenValues): void {
@@ -33,7 +36,7 @@ export function tokenValues(n: Node, out: TokenValues): void {
     if (str(o.text)) out.texts.push(o.text as string);
   } else if (t === 'Coding' || (t === 'unknown' && 'code' in o)) {
     codingInto(o, out);
-  } else if (t === 'Identifier' || (t === 'unknown' && 'value' in o && !('use' in o && 'system' in o && !String(o.system).includes(':')))) {
+  } else if (t === 'Identifier' || (t === 'unknown' && 'value' in o && !CONTACT_SYSTEMS.has(String(o.system)))) {
     const value = str(o.value);
     if (value === undefined) return;
     out.tokens.push({ system: str(o.system) ?? '', code: value });
@@ -42,7 +45,7 @@ export function tokenValues(n: Node, out: TokenValues): void {
       if (str(type.text)) out.texts.push(type.text as string);
       for (const c of (type.coding as Obj[] | undefined) ?? []) if (str(c?.code)) out.ofType.push([str(c.system) ?? '', c.code as string, value]);
     }
-  } else if (t === 'ContactPoint') {
+  } else if (t === 'ContactPoint' || t === 'unknown') {
     // R4: ContactPoint tokens match on value only ([parameter]=[code]; no system part).
     if (str(o.value)) out.tokens.push({ system: '', code: o.value as string });
   } else if (t === 'Reference' && str(o.reference)) {
@@ -156,4 +159,3 @@ export function positionValue(n: Node): [number, number] | undefined {
   return lat === undefined || lon === undefined ? undefined : [lat, lon];
 }
 
-export { MIN_TIME, MAX_TIME };

@@ -15,6 +15,7 @@ type Table = (typeof TABLES)[number];
 
 /** Column name, element SQL type, and how the stored column is computed from the unnest()ed ones. */
 const SPEC: Record<Table, { cols: Array<[string, string]>; select: string; target: string }> = {
+  // every table also gets `type` (the resource's type, for row-level security), added below
   sp_token: { cols: [['rid', 'int8'], ['ph', 'int4'], ['pl', 'int4'], ['hh', 'int4'], ['hl', 'int4'], ['c', 'text']],
     target: 'rid, p, h, c', select: 'rid, (ph::int8 << 32) | (pl::int8 & 4294967295), (hh::int8 << 32) | (hl::int8 & 4294967295), c' },
   sp_string: { cols: [['rid', 'int8'], ['ph', 'int4'], ['pl', 'int4'], ['v', 'text'], ['x', 'text']],
@@ -29,12 +30,21 @@ const SPEC: Record<Table, { cols: Array<[string, string]>; select: string; targe
     target: 'rid, p, h, lo, hi, system, code, unit', select: 'rid, (ph::int8 << 32) | (pl::int8 & 4294967295), (hh::int8 << 32) | (hl::int8 & 4294967295), lo, hi, system, code, unit' },
 };
 
+for (const t of TABLES) {
+  SPEC[t].cols.push(['ty', 'text']);
+  SPEC[t].target += ', type';
+  SPEC[t].select += ', ty';
+}
+
 type Columns = unknown[][];
 
 function columnsOf(items: IndexWrite[]): Record<Table, Columns> {
   const c = Object.fromEntries(TABLES.map((t) => [t, SPEC[t].cols.map(() => [] as unknown[])])) as Record<Table, Columns>;
-  for (const { rid, index: ix } of items) {
+  for (const { rid, type, index: ix } of items) {
     const [tk, st, rf, dt, nm, cp] = [c.sp_token, c.sp_string, c.sp_reference, c.sp_date, c.sp_number, c.sp_composite];
+    const mark = (cols: Columns, n: number) => { for (let i = 0; i < n; i++) cols[cols.length - 1].push(type); };
+    mark(tk, ix.token.length); mark(st, ix.string.length); mark(rf, ix.reference.length);
+    mark(dt, ix.date.length); mark(nm, ix.number.length); mark(cp, ix.composite.length);
     for (const r of ix.token) { tk[0].push(rid); tk[1].push(r.p[0]); tk[2].push(r.p[1]); tk[3].push(r.h[0]); tk[4].push(r.h[1]); tk[5].push(r.c); }
     for (const r of ix.string) { st[0].push(rid); st[1].push(r.p[0]); st[2].push(r.p[1]); st[3].push(r.v); st[4].push(r.x); }
     for (const r of ix.reference) { rf[0].push(rid); rf[1].push(r.p[0]); rf[2].push(r.p[1]); rf[3].push(r.ttype); rf[4].push(r.tid); }

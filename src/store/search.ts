@@ -1,6 +1,9 @@
 // Runs compiled search SQL (src/search/query.ts, include.ts) in the request's transaction and returns rows:
 // rid, type, id, the stored content text, and the sort keys the next page's cursor needs; plus counts.
+import { createHash } from 'node:crypto';
 import type { Tx } from './session.js';
+import type { PoolClient } from './pool.js';
+import { translatePgError } from './pg-errors.js';
 import type { Sql } from '../search/sql.js';
 import type { IncludeSpec } from '../search/model.js';
 import { includeQuery } from '../search/include.js';
@@ -15,8 +18,27 @@ export interface SearchRow {
   sortValues: Array<string | number | null>;
 }
 
+// Search SQL of one shape is the same text whatever the values, so it is prepared once per connection
+// (planning a search costs as much as running it). Capped per connection: rare shapes run unprepared.
+const prepared = new WeakMap<PoolClient, Set<string>>();
+const MAX_PREPARED = 300;
+
+async function run<R>(tx: Tx, q: Sql): Promise<R[]> {
+  let names = prepared.get(tx.client);
+  if (!names) prepared.set(tx.client, (names = new Set()));
+  const name = `fs_${createHash('sha1').update(q.text).digest('base64url').slice(0, 20)}`;
+  if (!names.has(name) && names.size >= MAX_PREPARED) return (await tx.query<R>(q.text, q.values)).rows;
+  try {
+    const r = await tx.client.query({ name, text: q.text, values: q.values as unknown[] });
+    names.add(name);
+    return r.rows as R[];
+  } catch (e) {
+    throw translatePgError(e);
+  }
+}
+
 export async function runPage(tx: Tx, q: Sql, sortKeys: number): Promise<SearchRow[]> {
-  const r = await tx.query<Record<string, unknown>>(q.text, q.values);
+  const r = { rows: await run<Record<string, unknown>>(tx, q) };
   return r.rows.map((row) => ({
     rid: String(row.rid),
     type: row.type as string,
@@ -31,8 +53,8 @@ export async function runPage(tx: Tx, q: Sql, sortKeys: number): Promise<SearchR
 }
 
 export async function runCount(tx: Tx, q: Sql): Promise<number> {
-  const r = await tx.query<{ n: string }>(q.text, q.values);
-  return Number(r.rows[0]?.n ?? 0);
+  const rows = await run<{ n: string }>(tx, q);
+  return Number(rows[0]?.n ?? 0);
 }
 
 /** The planner's row estimate (R4 search.html#total, _total=estimate): no rows are read. */
@@ -43,8 +65,8 @@ export async function runEstimate(tx: Tx, q: Sql): Promise<number> {
 }
 
 export async function runRows(tx: Tx, q: Sql): Promise<Array<{ rid: string; type: string; id: string; content: string }>> {
-  const r = await tx.query<{ rid: string; type: string; id: string; content: string }>(q.text, q.values);
-  return r.rows.map((row) => ({ rid: String(row.rid), type: row.type, id: row.id, content: row.content }));
+  const rows = await run<{ rid: string; type: string; id: string; content: string }>(tx, q);
+  return rows.map((row) => ({ rid: String(row.rid), type: row.type, id: row.id, content: row.content }));
 }
 
 export interface Included { rid: string; type: string; id: string; content: string }

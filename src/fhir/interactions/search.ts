@@ -115,6 +115,19 @@ export function compartmentScope(req: FhirRequest): Scope {
   return { types, compartment: { type: 'Patient', id }, path: `Patient/${id}/${type}` };
 }
 
+/**
+ * Current resources of `type` matching search criteria, for conditional create/update/delete/patch (R4
+ * http.html#cond-update): at most `limit` rows (2 tells none/one/many). Unknown parameters are refused
+ * (strict), since ignoring one would widen what a conditional write touches.
+ */
+export async function matchCriteria(tx: Tx, svc: Services, tenant: string, type: string, params: Array<[string, string]>, limit = 2):
+  Promise<Array<{ rid: string; type: string; id: string; content: string }>> {
+  await ensureCustomParams(tx, tenant);
+  const sr = plan({ types: [type], params: params.filter(([k]) => !['_count', '_sort', '_format', '_pretty'].includes(k)), strict: true, tenant });
+  const rows = await runPage(tx, pageQuery(sr, { tenant, base: svc.config.fhirBase, now: Date.now() }, limit).sql, 0);
+  return rows.map((r) => ({ rid: r.rid, type: r.type, id: r.id, content: r.content }));
+}
+
 // Entry points for the route table: in the dispatcher's transaction ({ tx: … }) or opening their own (Handler).
 export const searchTypeInTx = (req: FhirRequest, tx: Tx, svc: Services) => runSearch(req, tx, svc, typeScope(req));
 export const searchSystemInTx = (req: FhirRequest, tx: Tx, svc: Services) => runSearch(req, tx, svc, systemScope(req));
