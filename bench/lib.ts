@@ -150,12 +150,24 @@ async function stopChild(child: ChildProcess, dataDir: string): Promise<void> {
   }
 }
 
+/** Servers started here and not yet stopped: stopped too when the benchmark is interrupted. */
+const live = new Set<() => Promise<void>>();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void Promise.allSettled([...live].map((stop) => stop())).then(() => process.exit(130));
+  });
+}
+
 /** `npm start` on a data dir (src/main.ts through tsx), resolved once /healthz answers 200. */
 export async function startServer(dataDir: string, extraEnv: Record<string, string> = {}): Promise<RunningServer> {
   const port = await freePort();
   const t0 = performance.now();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env: { ...serverEnv(dataDir, port), ...extraEnv }, stdio: ['ignore', 'ignore', 'inherit'] });
-  const stop = () => stopChild(child, dataDir);
+  const stop = async () => {
+    live.delete(stop);
+    await stopChild(child, dataDir);
+  };
+  live.add(stop);
   try {
     await waitHealthy(port, child);
   } catch (e) {
@@ -190,12 +202,17 @@ export async function withDatabase<T>(dataDir: string, fn: (query: (sql: string,
   const { createLogger } = await import('../src/log.js');
   const pg = (await import('pg')).default;
   const h = await startEmbedded(dataDir, createLogger('silent'));
+  const stop = async () => {
+    live.delete(stop);
+    await h.stop();
+  };
+  live.add(stop);
   const client = new pg.Client({ connectionString: h.url });
   await client.connect();
   try {
     return await fn(async (sql, values) => (await client.query(sql, values as unknown[])).rows);
   } finally {
     await client.end();
-    await h.stop();
+    await stop();
   }
 }

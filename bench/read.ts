@@ -36,13 +36,15 @@ try {
     const pg0 = postgresCpu(dir);
     const node0 = cpuSeconds(server.child.pid!);
     const r = await run(type, seconds);
-    const cpu = postgresCpu(dir) - pg0 + cpuSeconds(server.child.pid!) - node0;
+    const pgCpu = postgresCpu(dir) - pg0;
+    const nodeCpu = cpuSeconds(server.child.pid!) - node0;
     const k = type.toLowerCase();
     result[`${k}RequestsPerSecond`] = Math.round(r.requests.total / r.duration);
     result[`${k}P50Ms`] = r.latency.p50;
     result[`${k}P99Ms`] = r.latency.p99;
     result[`${k}Non2xx`] = r.non2xx + r.errors;
-    result[`${k}ServerCpuMicrosPerRequest`] = Math.round((cpu * 1e6) / Math.max(1, r.requests.total));
+    result[`${k}NodeCpuMicrosPerRequest`] = Math.round((nodeCpu * 1e6) / Math.max(1, r.requests.total));
+    result[`${k}PostgresCpuMicrosPerRequest`] = Math.round((pgCpu * 1e6) / Math.max(1, r.requests.total));
   }
   report({
     name: 'read',

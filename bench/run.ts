@@ -4,16 +4,22 @@
 // loaded data dir that read and startup use); then every other bench/*.ts, alphabetically.
 // Run: npm run bench [-- --only import,read] [-- --list]
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, type BenchResult } from './lib.js';
+import { benchDatabase } from './pg.js';
 
 const FIRST = ['import', 'http-transactions', 'read', 'startup'];
-const NOT_BENCHMARKS = new Set(['run', 'lib']);
+
+/** A benchmark script says how it is run in its header (`// Run: … bench/NAME.ts …` or `// Usage: …`); helpers (lib, pg) do not. */
+function runLine(name: string): string | undefined {
+  const head = readFileSync(join(ROOT, 'bench', `${name}.ts`), 'utf8').split('\n').slice(0, 20);
+  return head.find((l) => /^\/\/ (Run|Usage):/.test(l) && l.includes(`bench/${name}.ts`));
+}
 
 const argv = process.argv.slice(2);
 const only = argv.flatMap((a, i) => (argv[i - 1] === '--only' ? a.split(',') : a.startsWith('--only=') ? a.slice(7).split(',') : []));
-const found = readdirSync(join(ROOT, 'bench')).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)).filter((n) => !NOT_BENCHMARKS.has(n));
+const found = readdirSync(join(ROOT, 'bench')).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)).filter((n) => n !== 'run' && runLine(n));
 const ordered = [...FIRST.filter((n) => found.includes(n)), ...found.filter((n) => !FIRST.includes(n)).sort()];
 const selected = only.length ? ordered.filter((n) => only.includes(n)) : ordered;
 for (const n of only) if (!found.includes(n)) throw new Error(`no benchmark '${n}'; there are: ${ordered.join(', ')}`);
@@ -46,16 +52,27 @@ function resultOf(name: string, stdout: string): BenchResult {
   return { name, metrics: {}, goals: [], notes: ['printed no result'] };
 }
 
-function runOne(name: string): Promise<{ result: BenchResult; code: number | null; seconds: number }> {
+async function runOne(name: string): Promise<{ result: BenchResult; code: number | null; seconds: number }> {
   const t0 = performance.now();
   process.stderr.write(`\n=== bench/${name}.ts\n`);
-  const child = spawn(process.execPath, ['--import', 'tsx', join('bench', `${name}.ts`)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  // Scripts run as `DATABASE_URL=… node …` get a throwaway embedded PostgreSQL of their own.
+  const db = runLine(name)?.includes('DATABASE_URL=') && !process.env.DATABASE_URL ? await benchDatabase() : undefined;
+  const env = db ? { ...process.env, DATABASE_URL: db.url } : process.env;
+  const child = spawn(process.execPath, ['--import', 'tsx', join('bench', `${name}.ts`)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  // An interrupted run interrupts the benchmark, which stops the servers it started (bench/lib.ts).
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
   let out = '';
   child.stdout.on('data', (d: Buffer) => {
     out += d;
     process.stderr.write(d);
   });
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ result: resultOf(name, out), code, seconds: (performance.now() - t0) / 1000 })));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  process.off('SIGINT', forward);
+  process.off('SIGTERM', forward);
+  await db?.stop();
+  return { result: resultOf(name, out), code, seconds: (performance.now() - t0) / 1000 };
 }
 
 const rows: string[][] = [];

@@ -14,11 +14,14 @@ export type AuditOutcome = 0 | 4 | 8 | 12;
 /** Who acts (a subset of auth/context.ts AuthContext, so a context can be passed as it is). */
 export interface Actor {
   tenant: string;
+  /** Role the caller acts in; '' when unknown (a failed sign-in, a request without a valid token). */
   role: string;
   userId?: string;
   clientId?: string;
   fhirUser?: string;
   address?: string;
+  /** Sign-in name typed at the authorization server (agent.altId); never set for REST accesses. */
+  username?: string;
   /** Launch/own patient of patient-context access. */
   patient?: string;
 }
@@ -91,19 +94,19 @@ function profileOf(f: AuditFacts, patient: boolean): { profile?: string; client:
 
 /** The requestor named in the agent column (the auditor's `agent=` search). */
 export function agentOf(a: Actor): string {
-  return a.fhirUser ?? a.userId ?? a.clientId ?? '';
+  return a.fhirUser ?? a.userId ?? a.username ?? a.clientId ?? '';
 }
 
 function agents(f: AuditFacts, kinds: ReturnType<typeof profileOf>): unknown[] {
   const a = f.actor;
-  const hasUser = Boolean(a.fhirUser || a.userId);
+  const hasUser = Boolean(a.fhirUser || a.userId || a.username);
   const out: unknown[] = [
     {
       type: { coding: [kinds.client] },
       who: a.clientId ? { identifier: { system: 'urn:fhirgate:client', value: a.clientId } } : { display: 'unidentified client' },
       requestor: !hasUser,
       network: a.address ? { address: a.address, type: '2' } : undefined,
-      role: hasUser ? undefined : [{ coding: [{ system: ROLE_SYSTEM, code: a.role }] }],
+      role: hasUser || !a.role ? undefined : [{ coding: [{ system: ROLE_SYSTEM, code: a.role }] }],
     },
     {
       type: { coding: [kinds.server] },
@@ -115,9 +118,10 @@ function agents(f: AuditFacts, kinds: ReturnType<typeof profileOf>): unknown[] {
   if (hasUser) {
     out.push({
       type: { coding: [kinds.user] },
-      who: a.fhirUser ? { reference: a.fhirUser } : { identifier: { system: 'urn:fhirgate:user', value: a.userId } },
+      who: a.fhirUser ? { reference: a.fhirUser } : a.userId ? { identifier: { system: 'urn:fhirgate:user', value: a.userId } } : { identifier: { system: 'urn:fhirgate:username', value: a.username } },
+      altId: a.username,
       requestor: true,
-      role: [{ coding: [{ system: ROLE_SYSTEM, code: a.role }] }],
+      role: a.role ? [{ coding: [{ system: ROLE_SYSTEM, code: a.role }] }] : undefined,
     });
   }
   return out;

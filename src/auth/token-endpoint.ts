@@ -1,6 +1,7 @@
 // The token endpoint (RFC 6749 §3.2, §4.1.3, §4.4, §6; SMART App Launch 2.2 "Obtain access token",
 // Backend Services): authorization_code with PKCE, refresh_token with rotation, client_credentials
-// with system/ scopes. An ordered list of checks; each refusal an RFC 6749 §5.2 error.
+// with system/ scopes. An ordered list of checks; each refusal an RFC 6749 §5.2 error. Grants and
+// refusals are audited (auth-audit.ts).
 import { createGrant, getGrant, getRefreshToken, linkCodeToGrant, rotateRefreshToken, useCode } from '../store/auth-grants.js';
 import { authenticateClient, type AuthenticatedClient } from './client-auth.js';
 import { invalidGrant, invalidRequest, invalidScope, OAuthError } from './oauth-error.js';
@@ -11,10 +12,39 @@ import { randomToken, sha256 } from './secrets.js';
 import { issueTokens, type CodeData } from './issue.js';
 import type { GrantData } from './tokens.js';
 import type { DbRole } from '../store/session.js';
+import { authActor, claimedClient, recordAuthEvent, tryRecordAuthEvent, refusalOf } from './auth-audit.js';
 
 const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'];
 
-export async function tokenRequest(rt: AuthRuntime, tenant: string, authorization: string | undefined, body: Record<string, string>): Promise<Record<string, unknown>> {
+/** Tokens issued and the grant they carry (for the audit event: client, user, patient, scopes). */
+interface Issued { out: Record<string, unknown>; grant: GrantData }
+
+/**
+ * The token endpoint, audited (issue "Audit"; BALP IHE.IUA.71): every grant and every refusal leaves
+ * one AuditEvent naming the client (as claimed, for a refusal), the user and the address, never a token.
+ */
+export async function tokenRequest(rt: AuthRuntime, tenant: string, authorization: string | undefined, body: Record<string, string>, address?: string): Promise<Record<string, unknown>> {
+  const grantType = body.grant_type && GRANT_TYPES.includes(body.grant_type) ? body.grant_type : undefined;
+  let issued: Issued;
+  try {
+    issued = await grantTokens(rt, tenant, authorization, body);
+  } catch (e) {
+    const r = refusalOf(e);
+    await tryRecordAuthEvent(rt, {
+      kind: 'token-refusal', status: r.status, reason: grantType ? `grant_type=${grantType}; ${r.reason}` : r.reason,
+      actor: authActor(tenant, { clientId: claimedClient(authorization, body), address }),
+    });
+    throw e;
+  }
+  const g = issued.grant;
+  await recordAuthEvent(rt, {
+    kind: 'token-grant', status: 200, reason: `grant_type=${grantType}`, scopes: String(issued.out.scope ?? ''), patient: g.patient,
+    actor: { tenant: g.tenant, role: g.role, clientId: g.clientId, userId: g.userId, fhirUser: g.fhirUser, address },
+  });
+  return issued.out;
+}
+
+async function grantTokens(rt: AuthRuntime, tenant: string, authorization: string | undefined, body: Record<string, string>): Promise<Issued> {
   const grantType = body.grant_type;
   if (!grantType) throw invalidRequest('grant_type is missing');
   if (!GRANT_TYPES.includes(grantType)) throw new OAuthError('unsupported_grant_type', `grant_type ${grantType} is not supported`);
@@ -24,7 +54,7 @@ export async function tokenRequest(rt: AuthRuntime, tenant: string, authorizatio
   return clientCredentials(rt, client, body);
 }
 
-async function authorizationCode(rt: AuthRuntime, { client }: AuthenticatedClient, body: Record<string, string>): Promise<Record<string, unknown>> {
+async function authorizationCode(rt: AuthRuntime, { client }: AuthenticatedClient, body: Record<string, string>): Promise<Issued> {
   if (!body.code) throw invalidRequest('code is missing');
   const codeHash = sha256(body.code);
   const use = await useCode<CodeData>(rt.db, codeHash);
@@ -41,10 +71,10 @@ async function authorizationCode(rt: AuthRuntime, { client }: AuthenticatedClien
   const grantId = randomToken(18);
   await createGrant(rt.db, grantId, client.tenant, client.id, data.grant);
   await linkCodeToGrant(rt.db, codeHash, grantId);
-  return issueTokens(rt, data.grant, grantId, data.grant.scopes, { nonce: data.nonce, newRefresh: true });
+  return { out: await issueTokens(rt, data.grant, grantId, data.grant.scopes, { nonce: data.nonce, newRefresh: true }), grant: data.grant };
 }
 
-async function refresh(rt: AuthRuntime, { client }: AuthenticatedClient, body: Record<string, string>): Promise<Record<string, unknown>> {
+async function refresh(rt: AuthRuntime, { client }: AuthenticatedClient, body: Record<string, string>): Promise<Issued> {
   if (!body.refresh_token) throw invalidRequest('refresh_token is missing');
   const hash = sha256(body.refresh_token);
   const rec = await getRefreshToken(rt.db, hash);
@@ -67,10 +97,10 @@ async function refresh(rt: AuthRuntime, { client }: AuthenticatedClient, body: R
   }
   if (!(await rotateRefreshToken(rt.db, hash))) throw invalidGrant('the refresh token was already used');
   const offline = held.includes('offline_access');
-  return issueTokens(rt, grant.data, grant.id, scopes, { refreshScopes: held, refreshExpires: offline ? undefined : rec.expiresAt, newRefresh: true });
+  return { out: await issueTokens(rt, grant.data, grant.id, scopes, { refreshScopes: held, refreshExpires: offline ? undefined : rec.expiresAt, newRefresh: true }), grant: grant.data };
 }
 
-async function clientCredentials(rt: AuthRuntime, { client, method }: AuthenticatedClient, body: Record<string, string>): Promise<Record<string, unknown>> {
+async function clientCredentials(rt: AuthRuntime, { client, method }: AuthenticatedClient, body: Record<string, string>): Promise<Issued> {
   if (method !== 'private_key_jwt') throw new OAuthError('unauthorized_client', 'client_credentials needs private_key_jwt client authentication (SMART Backend Services)');
   const registered = splitScopes(client.scopes);
   const requested = body.scope !== undefined ? splitScopes(body.scope) : registered.filter((s) => s.startsWith('system/'));
@@ -81,5 +111,5 @@ async function clientCredentials(rt: AuthRuntime, { client, method }: Authentica
     if (!coveredBy(s, registered)) throw invalidScope(`beyond the client's registration: ${s}`);
   }
   const grant: GrantData = { tenant: client.tenant, clientId: client.id, role: (client.role as DbRole | undefined) ?? 'system', scopes: requested };
-  return issueTokens(rt, grant, undefined, requested, { system: true });
+  return { out: await issueTokens(rt, grant, undefined, requested, { system: true }), grant };
 }

@@ -13,7 +13,8 @@ import { send } from './fhir-response.js';
 import { negotiate } from './negotiate.js';
 import { errorMiddleware } from './error-middleware.js';
 import { cors } from './cors.js';
-import { unauthorized } from '../errors.js';
+import { FhirError, unauthorized } from '../errors.js';
+import { authActor, tryRecordAuthEvent } from '../auth/auth-audit.js';
 
 export interface AppDeps {
   config: Config;
@@ -30,6 +31,28 @@ export interface AppDeps {
 /** FHIR URLs that need no token (CONTRACT.md "FHIR API"). */
 function isPublic(path: string): boolean {
   return path === '/metadata' || path.startsWith('/.well-known/');
+}
+
+/**
+ * Bearer verification. A refusal (401: no, malformed, expired, revoked token) happens before dispatch,
+ * so it is audited here (IHE ITI-72 Incorporate Access Token, outcome 4) in its own short transaction
+ * under tenant 'default', role 'system'; the caller is unknown, so the event names its address. An audit
+ * failure is logged and the 401 still answered. The success path does no extra work.
+ */
+async function authenticate(deps: AppDeps, req: Request): Promise<AuthContext> {
+  try {
+    if (!deps.authenticate) throw unauthorized('no authorization server is configured');
+    return await deps.authenticate(req.headers.authorization, req.ip);
+  } catch (e) {
+    const status = e instanceof FhirError ? e.status : 500;
+    const requestId = req.headers['x-request-id'];
+    await tryRecordAuthEvent(deps, {
+      kind: 'bearer-refusal', status, reason: `${status} ${e instanceof FhirError ? e.message : 'internal error'}; ${req.method} ${req.baseUrl}${req.path}`.slice(0, 300),
+      requestId: typeof requestId === 'string' ? requestId.slice(0, 200) : undefined,
+      actor: authActor('default', { address: req.ip }),
+    });
+    throw e;
+  }
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -56,8 +79,7 @@ export function createApp(deps: AppDeps): Express {
       let ctx: AuthContext;
       if (config.authOff) ctx = { ...developmentContext(), address: req.ip };
       else if (isPublic(req.path)) ctx = { ...anonymousContext(), address: req.ip };
-      else if (deps.authenticate) ctx = await deps.authenticate(req.headers.authorization, req.ip);
-      else throw unauthorized('no authorization server is configured');
+      else ctx = await authenticate(deps, req);
       const fr = toFhirRequest(req, ctx);
       const out = await dispatch(fr, svc);
       send(res, out, flavour, { pretty: req.query._pretty === 'true', head: req.method === 'HEAD' });

@@ -14,6 +14,7 @@ import { consentPage, patientPage } from './pages/consent.js';
 import { errorPage, loginPage, otpPage } from './pages/login.js';
 import { browserId, html, many, params, pendingOf, redirect, SESSION_COOKIE, sessionUser, setCookie, type Pending } from './smart-http.js';
 import { log } from '../log.js';
+import { authActor, recordAuthEvent, tryRecordAuthEvent } from '../auth/auth-audit.js';
 
 type Handler = (req: Request, res: Response) => Promise<void>;
 
@@ -33,6 +34,21 @@ export async function startSession(rt: AuthRuntime, res: Response, user: UserRec
   const sid = randomToken(32);
   await createSession(rt.db, sha256(sid), user.tenant, user.id);
   setCookie(rt, res, SESSION_COOKIE, sid);
+}
+
+/**
+ * The sign-in's AuditEvent (DCM 110114 / 110122 Login): who (the user, else the name typed), for which
+ * app, from where. A success must be recorded before the session starts; a failure is recorded best-effort.
+ */
+export async function auditSignIn(rt: AuthRuntime, req: Request, p: Pending, r: { user: UserRecord; via?: string } | { failed: string; username?: string; user?: UserRecord }): Promise<void> {
+  const clientId = p.flow.kind === 'authorize' ? p.flow.clientId : undefined;
+  const u = r.user;
+  const actor = authActor(p.tenant, {
+    clientId, address: req.ip, role: u?.role, userId: u?.id, fhirUser: u?.fhirUser,
+    username: u?.username ?? ('username' in r ? r.username?.slice(0, 128) || undefined : undefined),
+  });
+  if ('failed' in r) return tryRecordAuthEvent(rt, { kind: 'login', status: 401, reason: `sign-in failed: ${r.failed}`, actor });
+  await recordAuthEvent(rt, { kind: 'login', status: 200, reason: `signed in with ${r.via ?? 'password'}`, actor });
 }
 
 const flowUrl = (id: string) => `/auth/flow?req=${encodeURIComponent(id)}`;
@@ -87,9 +103,11 @@ export function mountFlow(app: Express, rt: AuthRuntime): void {
     const p = await pendingOf(rt, req, b.req);
     if (!p) return html(res, 400, errorPage(expired));
     const r = await passwordLogin(rt, p.tenant, b.username ?? '', b.password ?? '', b.otp);
+    if (r.kind === 'failed') await auditSignIn(rt, req, p, { failed: r.reason, username: b.username });
     if (r.kind === 'failed') return show(rt, res, { ...p, state: { ...p.state, otpUserId: undefined } }, undefined, r.message);
     const state: FlowState = { ...p.state, otpUserId: r.kind === 'otp' ? r.user.id : undefined };
     await updatePendingState(rt.db, sha256(p.id), state);
+    if (r.kind === 'ok') await auditSignIn(rt, req, p, { user: r.user, via: b.otp ? 'password and one-time code' : 'password' });
     if (r.kind === 'ok') await startSession(rt, res, r.user);
     redirect(res, flowUrl(p.id));
   }));
@@ -101,7 +119,9 @@ export function mountFlow(app: Express, rt: AuthRuntime): void {
     const user = await getUserById(rt.db, p.tenant, p.state.otpUserId);
     if (!user) return html(res, 400, errorPage(expired));
     const r = await otpLogin(rt, user, b.otp);
+    if (r.kind === 'failed') await auditSignIn(rt, req, p, { failed: r.reason, user });
     if (r.kind !== 'ok') return show(rt, res, p, undefined, r.kind === 'failed' ? r.message : undefined);
+    await auditSignIn(rt, req, p, { user, via: 'password and one-time code' });
     await updatePendingState(rt.db, sha256(p.id), { ...p.state, otpUserId: undefined });
     await startSession(rt, res, user);
     redirect(res, flowUrl(p.id));
@@ -131,6 +151,10 @@ export function mountFlow(app: Express, rt: AuthRuntime): void {
   app.post('/auth/logout', form, page(async (req, res) => {
     const s = await sessionUser(rt, req);
     if (s) await deleteSession(rt.db, sha256(s.sid));
+    if (s) {
+      const u = s.user;
+      await tryRecordAuthEvent(rt, { kind: 'logout', status: 200, actor: authActor(u.tenant, { role: u.role, userId: u.id, fhirUser: u.fhirUser, username: u.username, address: req.ip }) });
+    }
     setCookie(rt, res, SESSION_COOKIE, '', { maxAge: 0 });
     html(res, 200, errorPage('You are signed out.'));
   }));

@@ -11,6 +11,7 @@ import { openidConfiguration, smartConfiguration } from '../auth/smart-configura
 import { tokenRequest } from '../auth/token-endpoint.js';
 import { introspect, revoke } from '../auth/introspect.js';
 import { invalidRequest } from '../auth/oauth-error.js';
+import { authActor, claimedClient, refusalOf, tryRecordAuthEvent } from '../auth/auth-audit.js';
 import { cors, noStore, oauthFailure, params } from './smart-http.js';
 import { mountFlow } from './smart-flow-routes.js';
 import { mountSsoAndLauncher } from './smart-sso-routes.js';
@@ -68,9 +69,22 @@ export function mountSmartRoutes(app: Express, rt: AuthRuntime): void {
       oauthFailure(res, e);
     }
   };
-  app.post('/auth/token', form, endpoint((req, b) => tokenRequest(rt, rt.tenant, req.headers.authorization, b)));
-  app.post('/auth/introspect', form, endpoint((req, b) => introspect(rt, rt.tenant, req.headers.authorization, b)));
-  app.post('/auth/revoke', form, endpoint((req, b) => revoke(rt, rt.tenant, req.headers.authorization, b)));
+  // Introspection and revocation calls are audited too (who asked, from where, answered how; never the token).
+  const audited = (kind: 'token-introspect' | 'token-revoke', fn: (req: Request, b: Record<string, string>) => Promise<Record<string, unknown> | void>) =>
+    async (req: Request, b: Record<string, string>) => {
+      const actor = authActor(rt.tenant, { clientId: claimedClient(req.headers.authorization, b), address: req.ip });
+      try {
+        const out = await fn(req, b);
+        await tryRecordAuthEvent(rt, { kind, status: 200, actor, reason: out && 'active' in out ? `active=${String(out.active)}` : undefined });
+        return out;
+      } catch (e) {
+        await tryRecordAuthEvent(rt, { kind, actor, ...refusalOf(e) });
+        throw e;
+      }
+    };
+  app.post('/auth/token', form, endpoint((req, b) => tokenRequest(rt, rt.tenant, req.headers.authorization, b, req.ip)));
+  app.post('/auth/introspect', form, endpoint(audited('token-introspect', (req, b) => introspect(rt, rt.tenant, req.headers.authorization, b))));
+  app.post('/auth/revoke', form, endpoint(audited('token-revoke', (req, b) => revoke(rt, rt.tenant, req.headers.authorization, b))));
 
   mountFlow(app, rt);
   mountSsoAndLauncher(app, rt);

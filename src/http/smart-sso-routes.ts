@@ -10,7 +10,7 @@ import { allRedirectUris, getUserByName } from '../store/auth-clients.js';
 import { listPatients, patientExists, updatePendingState } from '../store/auth-sessions.js';
 import { launcherPage } from './pages/launcher.js';
 import { errorPage } from './pages/login.js';
-import { page, startPending, startSession } from './smart-flow-routes.js';
+import { auditSignIn, page, startPending, startSession } from './smart-flow-routes.js';
 import { cookies, html, params, pendingOf, redirect, sessionUser, setCookie } from './smart-http.js';
 
 const SSO_COOKIE = 'fhirgate_sso';
@@ -36,10 +36,13 @@ export function mountSsoAndLauncher(app: Express, rt: AuthRuntime): void {
     try {
       username = await rt.federation.finish(new URL(req.originalUrl, rt.config.publicUrl), p.state.sso);
     } catch {
+      await auditSignIn(rt, req, p, { failed: 'single sign-on not confirmed by the provider' });
       return html(res, 401, errorPage('The single sign-on provider did not confirm who you are.'));
     }
     const user = await getUserByName(rt.db, p.tenant, username);
+    if (!user) await auditSignIn(rt, req, p, { failed: 'single sign-on account has no login', username });
     if (!user) return html(res, 403, errorPage('Your hospital account has no login on this server. Ask an administrator.'));
+    await auditSignIn(rt, req, p, { user, via: 'single sign-on' });
     await updatePendingState(rt.db, sha256(p.id), { ...p.state, sso: undefined, otpUserId: undefined });
     await startSession(rt, res, user);
     redirect(res, `/auth/flow?req=${encodeURIComponent(p.id)}`);

@@ -27,7 +27,11 @@ export interface NewRow {
   content: string;
 }
 
-const STAGE = 'fhirgate_import_stage';
+/**
+ * The staging table of a request role: a temporary table belongs to the role that created it, and a pooled
+ * connection may serve several roles. Role names come from DbRole, an allow-list.
+ */
+const stageOf = (tx: Tx) => `fhirgate_stage_${tx.ctx.role}`;
 
 /**
  * Which of these resources have a current row (deleted or not), keyed `Type/id`, without locking: new
@@ -102,22 +106,23 @@ export async function insertNew(tx: Tx, rows: NewRow[]): Promise<Map<string, str
   const rids = new Map<string, string>();
   if (rows.length === 0) return rids;
   // Temporary: private to this session, never WAL-logged; emptied at every commit.
+  const stage = stageOf(tx);
   await tx.query(
-    `create temp table if not exists ${STAGE} (type text, id text, version integer, last_updated timestamptz,
+    `create temp table if not exists ${stage} (type text, id text, version integer, last_updated timestamptz,
        compartments text[], content text) on commit delete rows`,
   );
   const tenant = tx.ctx.tenant;
   await copyIn(
     tx,
-    `copy ${STAGE} (type, id, version, last_updated, compartments, content) from stdin`,
+    `copy ${stage} (type, id, version, last_updated, compartments, content) from stdin`,
     rows.map((r) => `${copyText(r.type)}\t${copyText(r.id)}\t${r.version}\t${r.lastUpdated}\t${copyText(arrayLiteral(r.compartments))}\t${copyText(r.content)}\n`),
   );
   const r = await tx.query<{ rid: string; type: string; id: string }>(
     `with moved as (
        insert into fhir.resource (tenant, type, id, version, last_updated, deleted, compartments, content)
-       select $1, type, id, version, last_updated, false, compartments, content from ${STAGE}
+       select $1, type, id, version, last_updated, false, compartments, content from ${stage}
        returning rid, type, id
-     ), emptied as (delete from ${STAGE})
+     ), emptied as (delete from ${stage})
      select rid, type, id from moved`,
     [tenant],
   );

@@ -84,6 +84,11 @@ test('imported resources are stored like REST-created ones: same text shape and 
   const imported = await index('shape-imp');
   assert.ok(imported.length > 0);
   assert.deepEqual(imported, await index('shape-rest'));
+  // Both got their de-identified copy (the researcher's view), written in the same transaction.
+  const copies = async () => (await sql(`select count(*)::int as n from deid.resource where type = 'Patient'`))[0].n as number;
+  const before = await copies();
+  await run(['--workers', '0', file('shape2.ndjson', JSON.stringify({ ...body, id: 'shape-imp-2' }))], deps());
+  assert.equal(await copies(), before + 1);
 });
 
 test('a folder of a collection Bundle, NDJSON and a lone resource; NDJSON keeps ids', async () => {
@@ -142,6 +147,16 @@ test('re-importing changed content makes a new version and keeps the old one in 
   const last = await call(server.fhirBase, 'GET', 'Patient/hist-1');
   assert.equal(last.json.meta.versionId, '4');
   assert.equal(last.json.gender, 'unknown');
+  // One resource per transaction, two transactions at a time: later lines are still later versions.
+  const genders = Array.from({ length: 12 }, (_, i) => ['male', 'female', 'female', 'other'][i % 4]);
+  file('hist/many.ndjson', genders.map((g, i) => JSON.stringify({ resourceType: 'Patient', id: 'hist-2', gender: g, ...(i === 11 ? { active: true } : {}) })).join('\n'));
+  const many = await run(['--workers', '0', '--batch-size', '1', '--writers', '2', join(dir, 'hist/many.ndjson')], deps());
+  assert.deepEqual([many.created, many.updated, many.unchanged], [1, 8, 3]);
+  const final = await call(server.fhirBase, 'GET', 'Patient/hist-2');
+  assert.equal(final.json.meta.versionId, '9');
+  assert.equal(final.json.active, true);
+  const versions = (await sql(`select content from fhir.resource_history where id = 'hist-2' order by version`)).map((r) => JSON.parse(r.content).gender);
+  assert.deepEqual(versions, ['male', 'female', 'other', 'male', 'female', 'other', 'male', 'female']);
 });
 
 test('a malformed JSON file and a bad NDJSON line are reported with file and line; the rest is imported', async () => {
@@ -176,6 +191,14 @@ test('an invalid entry rejects its transaction Bundle whole, but only itself in 
   assert.equal(r.rejected, 5);
 });
 
+test('--tenant: resources land in that tenant only', async () => {
+  const path = file('tenant/p.ndjson', JSON.stringify({ resourceType: 'Patient', id: 'tenant-p1' }));
+  const r = await run([path], { ...deps(), tenant: 'clinic-b' });
+  assert.equal(r.created, 1);
+  assert.deepEqual((await sql(`select tenant from fhir.resource where id = 'tenant-p1'`)).map((x) => x.tenant), ['clinic-b']);
+  assert.equal((await call(server.fhirBase, 'GET', 'Patient/tenant-p1')).status, 404, 'not visible in the default tenant');
+});
+
 test('PUT entries update their id; the command prints the contract JSON', async () => {
   const path = file('put/tx.json', { resourceType: 'Bundle', type: 'transaction', entry: [
     { resource: { resourceType: 'Patient', name: [{ family: 'Put' }] }, request: { method: 'PUT', url: 'Patient/put-1' } },
@@ -187,7 +210,9 @@ test('PUT entries update their id; the command prints the contract JSON', async 
   const printed = JSON.parse(out.stdout);
   assert.equal(printed.resources, 1);
   assert.equal(typeof printed.seconds, 'number');
-  assert.equal((await call(server.fhirBase, 'GET', 'Patient/put-1')).json.name[0].family, 'Put');
+  // Read back through SQL: the child ran long enough for the test server's keep-alive sockets to close.
+  const [stored] = await sql(`select content from fhir.resource where type = 'Patient' and id = 'put-1'`);
+  assert.equal(JSON.parse(stored.content).name[0].family, 'Put');
   const missing = spawnSync(process.execPath, ['bin/fhirgate.js', 'import', join(dir, 'nope')], { env: { ...process.env, DATABASE_URL: server.adminUrl }, encoding: 'utf8' });
   assert.notEqual(missing.status, 0);
   assert.match(missing.stderr, /no such file/);

@@ -10,7 +10,10 @@ import type { AuthRuntime } from '../runtime.js';
 export type LoginResult =
   | { kind: 'ok'; user: UserRecord }
   | { kind: 'otp'; user: UserRecord }
-  | { kind: 'failed'; message: string };
+  | { kind: 'failed'; message: string; reason: FailReason };
+
+/** Why a sign-in failed, for the audit event (the message is for the person at the keyboard). */
+export type FailReason = 'incomplete' | 'locked' | 'password' | 'totp';
 
 const LOCKED = 'Too many failed sign-ins: this account is locked for a while. Try again later.';
 const FAILED = 'The username or password is not correct.';
@@ -25,9 +28,9 @@ async function throttle(rt: AuthRuntime, tenant: string, username: string): Prom
   return undefined;
 }
 
-async function fail(rt: AuthRuntime, tenant: string, username: string, message: string): Promise<LoginResult> {
+async function fail(rt: AuthRuntime, tenant: string, username: string, message: string, reason: FailReason): Promise<LoginResult> {
   const s = await recordFailure(rt.db, tenant, username, rt.settings.lockAfter, rt.settings.lockSeconds);
-  return { kind: 'failed', message: s.lockedSeconds > 0 ? LOCKED : message };
+  return s.lockedSeconds > 0 ? { kind: 'failed', message: LOCKED, reason: 'locked' } : { kind: 'failed', message, reason };
 }
 
 /** A valid code for the user's secret (±30 s), never one whose time step was already accepted (RFC 6238 §5.2). */
@@ -43,15 +46,15 @@ export async function checkTotp(rt: AuthRuntime, user: UserRecord, otp: string |
 }
 
 export async function passwordLogin(rt: AuthRuntime, tenant: string, username: string, password: string, otp?: string): Promise<LoginResult> {
-  if (!username || !password) return { kind: 'failed', message: 'Enter a username and a password.' };
+  if (!username || !password) return { kind: 'failed', message: 'Enter a username and a password.', reason: 'incomplete' };
   const locked = await throttle(rt, tenant, username);
-  if (locked) return { kind: 'failed', message: locked };
+  if (locked) return { kind: 'failed', message: locked, reason: 'locked' };
   const user = await getUserByName(rt.db, tenant, username);
   const ok = await verifySecret(password, user?.passwordHash ?? (await dummyHash()));
-  if (!user || !ok) return fail(rt, tenant, username, FAILED);
+  if (!user || !ok) return fail(rt, tenant, username, FAILED, 'password');
   if (user.totpSecret) {
     if (otp === undefined || otp === '') return { kind: 'otp', user };
-    if (!(await checkTotp(rt, user, otp))) return fail(rt, tenant, username, 'The one-time code is not correct.');
+    if (!(await checkTotp(rt, user, otp))) return fail(rt, tenant, username, 'The one-time code is not correct.', 'totp');
   }
   await clearFailures(rt.db, tenant, username);
   return { kind: 'ok', user };
@@ -60,8 +63,8 @@ export async function passwordLogin(rt: AuthRuntime, tenant: string, username: s
 /** Second step for users with TOTP, after the password was accepted. */
 export async function otpLogin(rt: AuthRuntime, user: UserRecord, otp: string | undefined): Promise<LoginResult> {
   const locked = await throttle(rt, user.tenant, user.username);
-  if (locked) return { kind: 'failed', message: locked };
-  if (!(await checkTotp(rt, user, otp))) return fail(rt, user.tenant, user.username, 'The one-time code is not correct.');
+  if (locked) return { kind: 'failed', message: locked, reason: 'locked' };
+  if (!(await checkTotp(rt, user, otp))) return fail(rt, user.tenant, user.username, 'The one-time code is not correct.', 'totp');
   await clearFailures(rt.db, user.tenant, user.username);
   return { kind: 'ok', user };
 }

@@ -5,7 +5,7 @@ import type { ExtractedIndex } from '../../search/extract.js';
 import type { ImportTask, TaskResult } from './prepare.js';
 
 /** JSON files larger than this are prepared on the main thread, whose heap is not capped. */
-export const WORKER_FILE_LIMIT = 16 << 20;
+export const WORKER_FILE_LIMIT = 8 << 20;
 
 export interface Preparer {
   run(task: ImportTask): Promise<TaskResult>;

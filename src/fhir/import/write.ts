@@ -7,6 +7,7 @@ import type { Tx } from '../../store/session.js';
 import { findExisting, insertNew, lockCurrent, type CurrentRow, type NewRow } from '../../store/bulk-write.js';
 import { replaceResource } from '../../store/resources.js';
 import { writeIndex, type IndexWrite } from '../../store/search-index.js';
+import { writeDeidCopies, type StoredVersion } from '../../deid/copy.js';
 import type { PreparedItem, PreparedUnit } from './prepare.js';
 
 export interface WriteCounts {
@@ -19,7 +20,15 @@ export interface WriteCounts {
 /** At most this many resources per COPY and writeIndex call, so one huge Bundle does not make one huge statement. */
 const ROUND = 5000;
 
-/** The JSON text without meta.versionId and meta.lastUpdated: what "unchanged apart from meta" compares. */
+/** JSON text with object keys sorted: equal for equal content whatever order a source wrote it in. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v === null || typeof v !== 'object') return JSON.stringify(v);
+  const o = v as Record<string, unknown>;
+  return `{${Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(',')}}`;
+}
+
+/** The content without meta.versionId and meta.lastUpdated: what "unchanged apart from meta" compares. */
 export function withoutVersionMeta(content: string): string {
   const r = JSON.parse(content) as { meta?: Record<string, unknown> };
   if (r.meta) {
@@ -27,7 +36,7 @@ export function withoutVersionMeta(content: string): string {
     delete r.meta.lastUpdated;
     if (Object.keys(r.meta).length === 0) delete r.meta;
   }
-  return JSON.stringify(r);
+  return canonical(r);
 }
 
 /** The prepared version-1 text as version `version`: the same text with meta.versionId changed in place. */
@@ -84,6 +93,7 @@ async function writeRound(tx: Tx, items: PreparedItem[], counts: WriteCounts): P
   const old = existing.size ? items.filter((i) => existing.has(keyOf(i))) : [];
   const current: Map<string, CurrentRow> = old.length ? await lockCurrent(tx, old) : new Map();
   const replaced: IndexWrite[] = [];
+  const replacedCopies: StoredVersion[] = [];
   for (const item of old) {
     const prior = current.get(keyOf(item));
     if (!prior) throw new Error(`${keyOf(item)} disappeared during import`);
@@ -95,17 +105,20 @@ async function writeRound(tx: Tx, items: PreparedItem[], counts: WriteCounts): P
     const content = restamp(item.content, version);
     await replaceResource(tx, { ...prior }, { type: item.type, id: item.id, version, lastUpdated: item.lastUpdated, deleted: false, compartments: item.index.compartments, content });
     replaced.push({ rid: prior.rid, tenant, type: item.type, index: item.index });
+    replacedCopies.push({ content, version, compartments: item.index.compartments });
     counts.updated++;
   }
   await writeIndex(tx, replaced);
-  // HOOK(deid): the de-identified copies of this round's new versions (`index`: rid, type and extracted
-  // rows; contents in `fresh`) and replaced ones (`replaced`; contents re-stamped above) are written here,
-  // in the same transaction, so no identified version is ever committed without its copy.
+  // HOOK(deid): the de-identified copies of this round's new and replaced versions, in the same transaction
+  // as the versions themselves (as resource-write.ts does per resource), so none is committed without its copy.
+  await writeDeidCopies(tx, [...fresh.map((i) => ({ content: i.content, version: 1, compartments: i.index.compartments })), ...replacedCopies]);
 }
 
 /** Writes every unit's items in `tx`; throws (and the caller rolls back) on the first database error. */
 export async function writeUnits(tx: Tx, units: PreparedUnit[]): Promise<WriteCounts> {
   const counts: WriteCounts = { created: 0, updated: 0, unchanged: 0 };
   for (const round of rounds(units.flatMap((u) => u.items), counts)) await writeRound(tx, round, counts);
+  // HOOK(audit): the batch's AuditEvent (an import by `tx.ctx.actor`: types and counts written, the patients
+  // whose compartments they are in) is appended here, as the transaction's last statement (tx.beforeCommit).
   return counts;
 }
