@@ -6,10 +6,10 @@ import type { Resource } from 'fhir/r4';
 import { badRequest, FhirError, preconditionFailed, gone } from '../errors.js';
 import { assertValid } from './validation/validate.js';
 import { extractIndex } from '../search/extract.js';
-import { writeIndex, deleteIndex } from '../store/search-index.js';
+import { writeIndex, deleteIndex, type IndexWrite } from '../store/search-index.js';
 import { insertResource, readCurrent, replaceResource, type StoredResource } from '../store/resources.js';
 import type { Tx } from '../store/session.js';
-import { writeDeidCopy, removeDeidCopy } from '../deid/copy.js';
+import { writeDeidCopy, writeDeidCopies, removeDeidCopy, type StoredVersion } from '../deid/copy.js';
 import { noteTouched } from '../audit/touched.js';
 import { compartmentsOf } from '../store/audit.js';
 
@@ -28,6 +28,27 @@ export function newId(): string {
 
 export function assertId(id: string): void {
   if (!ID_RE.test(id)) throw badRequest(`invalid resource id '${id.slice(0, 80)}'`);
+}
+
+/** Index rows and de-identified copies held back for one statement each (a transaction Bundle's writes). */
+interface Derived { index: IndexWrite[]; deid: StoredVersion[] }
+const deferred = new WeakMap<Tx, Derived>();
+
+/**
+ * From now on this transaction's index rows and de-identified copies are collected and written together by
+ * flushDerivedWrites (one multi-row statement per table instead of one per resource). Call flush before
+ * anything in the transaction searches (a transaction Bundle's GET entries run after its writes).
+ */
+export function deferDerivedWrites(tx: Tx): void {
+  deferred.set(tx, { index: [], deid: [] });
+}
+
+export async function flushDerivedWrites(tx: Tx): Promise<void> {
+  const d = deferred.get(tx);
+  if (!d) return;
+  deferred.delete(tx);
+  if (d.index.length) await writeIndex(tx, d.index);
+  if (d.deid.length) await writeDeidCopies(tx, d.deid);
 }
 
 /** A copy with server-owned meta; resourceType, id and meta first so stored text reads naturally. */
@@ -53,10 +74,16 @@ async function store(tx: Tx, prior: StoredResource | undefined, resource: Resour
     if (!inserted) throw new FhirError(409, 'duplicate', `${type}/${id} was created concurrently; retry`);
     rid = inserted;
   }
-  await writeIndex(tx, [{ rid, tenant: tx.ctx.tenant, type, index }]);
   // HOOK(deid): the de-identified copy is written here, in the same transaction (issue: compliance);
   // the patients written are reported to the request's AuditEvent.
-  await writeDeidCopy(tx, stamped, version, index.compartments);
+  const held = deferred.get(tx);
+  if (held) {
+    held.index.push({ rid, tenant: tx.ctx.tenant, type, index });
+    held.deid.push({ content: stamped, version, compartments: index.compartments });
+  } else {
+    await writeIndex(tx, [{ rid, tenant: tx.ctx.tenant, type, index }]);
+    await writeDeidCopy(tx, stamped, version, index.compartments);
+  }
   noteTouched(tx, index.compartments);
   return { stored: { rid, type, id, version, lastUpdated: now, deleted: false, content }, created: !prior || prior.deleted, resource: stamped };
 }

@@ -10,7 +10,7 @@ import { dispatch, dispatchInTx, withAuditedTx } from '../dispatch.js';
 import { entryRequest, entryResponse } from '../bundle-request.js';
 import { outcome } from '../outcome.js';
 import { findMatches, parseCriteria } from '../criteria.js';
-import { createResource, updateResource, newId } from '../resource-write.js';
+import { createResource, updateResource, newId, deferDerivedWrites, flushDerivedWrites } from '../resource-write.js';
 import { writeResponse, parseETag } from '../respond.js';
 import { rewriteReferences } from '../references.js';
 import { assertAllowed } from '../../auth/enforce.js';
@@ -109,7 +109,10 @@ async function transaction(req: FhirRequest, entries: BundleEntry[], tx: Tx, svc
   const out: string[] = new Array(plans.length);
   const ordered = [...plans].sort((a, b) => ORDER[a.req.method] - ORDER[b.req.method] || a.index - b.index);
   const at = now();
+  deferDerivedWrites(tx);
   for (const p of ordered) {
+    // Reads see the Bundle's writes: their index rows are written before the first GET or HEAD.
+    if (ORDER[p.req.method] === ORDER.GET) await flushDerivedWrites(tx);
     try {
       out[p.index] = entryResponse(await execute(p, at, tx, svc), base);
     } catch (e) {
@@ -119,6 +122,7 @@ async function transaction(req: FhirRequest, entries: BundleEntry[], tx: Tx, svc
       throw e;
     }
   }
+  await flushDerivedWrites(tx);
   return out;
 }
 
