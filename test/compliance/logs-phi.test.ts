@@ -5,13 +5,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { syntheaBundles } from '../helpers/synthea.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase } from '../helpers/server.js';
 import { freePort } from '../helpers/ports.js';
 
-const SYNTHEA = '.fixtures/synthea/small';
 const FILES = 4;
 type J = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -73,10 +73,8 @@ function phiOf(bundle: J): Set<string> {
 const fhir = (path: string, init: RequestInit = {}) => fetch(`${base}/fhir/${path}`, { ...init, headers: { 'content-type': 'application/fhir+json', ...init.headers } });
 
 test('loading Synthea and serving it leaves no PHI in the log', { timeout: 300_000 }, async () => {
-  assert.ok(existsSync(SYNTHEA), 'Synthea fixtures (.fixtures/synthea/small) are needed');
   const phi = new Set<string>();
-  for (const f of readdirSync(SYNTHEA).filter((x) => x.endsWith('.json')).slice(0, FILES)) {
-    const text = readFileSync(join(SYNTHEA, f), 'utf8');
+  for (const text of syntheaBundles(FILES)) {
     const bundle = JSON.parse(text);
     for (const v of phiOf(bundle)) phi.add(v);
     const r = await fhir('', { method: 'POST', body: text });
