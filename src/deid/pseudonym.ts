@@ -5,7 +5,8 @@
 import { createHmac } from 'node:crypto';
 
 const REF = /^(?:[a-z][a-z0-9+.-]*:\/\/[^?#]*\/)?([A-Z][A-Za-z]{1,63})\/([A-Za-z0-9\-.]{1,64})(\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
-const CACHE_MAX = 200_000;
+// Bounded: repeats are local (a patient's bundle), and the importer's memory must stay flat (< 500 MB).
+const CACHE_MAX = 20_000;
 
 export class Pseudonyms {
   private readonly cache = new Map<string, string>();

@@ -9,6 +9,7 @@ import { extractIndex } from '../search/extract.js';
 import { writeIndex, deleteIndex, type IndexWrite } from '../store/search-index.js';
 import { insertResource, readCurrent, replaceResource, type StoredResource } from '../store/resources.js';
 import type { Tx } from '../store/session.js';
+import { stamp } from './meta.js';
 import { writeDeidCopy, writeDeidCopies, removeDeidCopy, type StoredVersion } from '../deid/copy.js';
 import { noteTouched } from '../audit/touched.js';
 import { compartmentsOf } from '../store/audit.js';
@@ -49,13 +50,6 @@ export async function flushDerivedWrites(tx: Tx): Promise<void> {
   deferred.delete(tx);
   if (d.index.length) await writeIndex(tx, d.index);
   if (d.deid.length) await writeDeidCopies(tx, d.deid);
-}
-
-/** A copy with server-owned meta; resourceType, id and meta first so stored text reads naturally. */
-function stamp(resource: Resource, id: string, version: number, lastUpdated: string): Resource {
-  const { resourceType, id: _ignored, meta, ...rest } = resource as Resource & Record<string, unknown>;
-  const { versionId: _v, lastUpdated: _l, ...otherMeta } = meta ?? {};
-  return { resourceType, id, meta: { ...otherMeta, versionId: String(version), lastUpdated }, ...rest } as Resource;
 }
 
 async function store(tx: Tx, prior: StoredResource | undefined, resource: Resource, version: number, now: string): Promise<WriteResult> {

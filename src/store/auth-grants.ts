@@ -100,8 +100,10 @@ export async function listenRevocations(db: Db, onId: (id: string) => void, onRe
       const c = await db.pool.connect();
       client = c;
       c.on('notification', (n) => { if (n.channel === REVOCATION_CHANNEL && n.payload) onId(n.payload); });
-      c.once('error', () => {
-        if (client !== c) return; // already released by stop()
+      // `on`, not `once`: a second error (e.g. the database shutting down after a reconnect attempt) must
+      // not become an unhandled 'error' event that ends the process.
+      c.on('error', () => {
+        if (client !== c) return; // already released by stop(), or handled
         client = undefined;
         c.release(true);
         if (!stopped) setTimeout(() => void connect().then(onReset), 1000).unref();

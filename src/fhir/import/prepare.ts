@@ -2,6 +2,7 @@
 // references (references.ts), validate, stamp meta, extract the search index and serialise, exactly as
 // the REST write path does (src/fhir/resource-write.ts), so imported and REST-created resources are
 // stored alike. Runs in worker threads (worker.ts) or inline; everything in and out is cloneable.
+import { stamp } from '../meta.js';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import type { Resource } from 'fhir/r4';
@@ -67,13 +68,6 @@ export interface TaskResult {
   rejected: number;
 }
 
-/** A copy with server-owned meta, as resource-write.ts `stamp`: resourceType, id and meta first. */
-export function stamp(resource: Record<string, unknown>, id: string, version: number, lastUpdated: string): Resource {
-  const { resourceType, id: _ignored, meta, ...rest } = resource;
-  const { versionId: _v, lastUpdated: _l, ...otherMeta } = (meta ?? {}) as Record<string, unknown>;
-  return { resourceType, id, meta: { ...otherMeta, versionId: String(version), lastUpdated }, ...rest } as unknown as Resource;
-}
-
 function firstIssue(resource: unknown, mode: WriteMode): string | undefined {
   const issues = validateResource(resource, { mode: mode === 'create' ? 'create' : 'update' });
   const bad = issues.find((i) => i.severity === 'error' || i.severity === 'fatal');
@@ -103,7 +97,7 @@ function prepareValue(value: unknown, src: Source, task: ImportTask, resolved: M
     const bad = rewriteSlots(slots[k], plan.idMap, task.base, resolved) ?? (e.existing ? undefined : firstIssue(e.resource, e.mode));
     if (bad) return void problems.push({ ...where(e.entry), message: bad });
     if (e.existing) return void matched++;
-    const stamped = stamp(e.resource, e.id, 1, task.now);
+    const stamped = stamp(e.resource as unknown as Resource, e.id, 1, task.now);
     const index = extractIndex(stamped);
     items.push({ type: e.type, id: e.id, mode: e.mode, lastUpdated: task.now, content: JSON.stringify(stamped), index, ...(src.line ? { line: src.line } : {}), ...(e.entry >= 0 ? { entry: e.entry } : {}) });
   });
