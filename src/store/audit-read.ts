@@ -3,9 +3,8 @@
 // PostgreSQL, and the verifier hashes the raw column bytes without building strings, so `audit verify`
 // checks ≥100,000 events/s without holding them in memory.
 import { to as copyTo } from 'pg-copy-streams';
-import type { Db, Tx } from './session.js';
+import { txOver, type Db, type Tx } from './session.js';
 import type { PoolClient } from './pool.js';
-import { translatePgError } from './pg-errors.js';
 
 /** One event as stored: hashed text columns as UTF-8 byte slices, hashes as 32 raw bytes. */
 export interface RawEvent {
@@ -154,21 +153,8 @@ export async function withAuditSnapshots<T>(db: Db, tenant: string, count: numbe
     for (const c of clients.slice(1)) {
       await c.query(`begin isolation level repeatable read read only; set transaction snapshot ${c.escapeLiteral(snapshot)}; ${context}`);
     }
-    const txs: Tx[] = clients.map((client) => ({
-      client,
-      ctx: { tenant, role: 'auditor' },
-      beforeCommit: () => {
-        throw new Error('audit snapshots are read-only');
-      },
-      literal: (value) => client.escapeLiteral(value),
-      query: async (text, values) => {
-        try {
-          const r = await client.query(text, values as unknown[]);
-          return { rows: r.rows, rowCount: r.rowCount ?? 0 };
-        } catch (e) {
-          throw translatePgError(e);
-        }
-      },
+    const txs: Tx[] = clients.map((client) => txOver(client, { tenant, role: 'auditor' }, () => {
+      throw new Error('audit snapshots are read-only');
     }));
     return await fn(txs);
   } finally {

@@ -45,7 +45,8 @@ export function toInstant(pgText: string): string {
 }
 
 export async function readCurrent(tx: Tx, type: string, id: string, opts: { forUpdate?: boolean } = {}): Promise<StoredResource | undefined> {
-  const r = await tx.query(
+  const r = await tx.queryPrepared(
+    opts.forUpdate ? 'fg_read_current_for_update' : 'fg_read_current',
     `select ${COLUMNS} from fhir.resource where tenant = $1 and type = $2 and id = $3${opts.forUpdate ? ' for update' : ''}`,
     [tx.ctx.tenant, type, id],
   );

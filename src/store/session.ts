@@ -4,6 +4,7 @@
 // one caller's context into the next request.
 import type { Pool, PoolClient } from './pool.js';
 import { translatePgError } from './pg-errors.js';
+import { scopeTypeSettings } from './scope-types.js';
 
 export type DbRole = 'clinician' | 'patient' | 'researcher' | 'auditor' | 'admin' | 'system';
 
@@ -22,6 +23,11 @@ export interface Tx {
   client: PoolClient;
   ctx: DbContext;
   query<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<{ rows: R[]; rowCount: number }>;
+  /**
+   * The same as a prepared statement named `name` (text fixed per name): planned once per connection and
+   * role instead of on every call — planning a read by id costs as much as running it (measured 0.3 ms).
+   */
+  queryPrepared<R = Record<string, unknown>>(name: string, text: string, values: unknown[]): Promise<{ rows: R[]; rowCount: number }>;
   /**
    * Runs `sql` (no bound parameters: literals via `literal`) just before COMMIT, in the same round trip.
    * For appends that must commit with the work (audit) without costing a round trip of their own.
@@ -51,8 +57,29 @@ function opening(client: PoolClient, ctx: DbContext, readOnly: boolean): string 
     readOnly ? 'begin read only' : 'begin',
     `set local role ${ROLES[ctx.role]}`,
     `select set_config('fhirgate.tenant', ${lit(ctx.tenant)}, true), set_config('fhirgate.patient', ${lit(ctx.patient)}, true),` +
-      ` set_config('fhirgate.scopes', ${lit(ctx.scopes)}, true), set_config('fhirgate.actor', ${lit(ctx.actor)}, true)`,
+      ` set_config('fhirgate.scopes', ${lit(ctx.scopes)}, true), set_config('fhirgate.actor', ${lit(ctx.actor)}, true)` +
+      scopeTypeSettings(ctx.role, ctx.scopes ?? '').map(([name, value]) => `, set_config(${lit(name)}, ${lit(value)}, true)`).join(''),
   ].join(';');
+}
+
+/** A Tx over an open transaction on `client` (withTx's, or a caller's own such as audit snapshots). */
+export function txOver(client: PoolClient, ctx: DbContext, beforeCommit: (sql: string) => void): Tx {
+  const run = async <R>(q: string | { name: string; text: string; values: unknown[] }, values?: unknown[]) => {
+    try {
+      const r = typeof q === 'string' ? await client.query(q, values) : await client.query(q);
+      return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+    } catch (e) {
+      throw translatePgError(e);
+    }
+  };
+  return {
+    client,
+    ctx,
+    beforeCommit,
+    literal: (value) => client.escapeLiteral(value),
+    query: (text, values) => run(text, values),
+    queryPrepared: (name, text, values) => run({ name, text, values }),
+  };
 }
 
 export async function withTx<T>(db: Db, ctx: DbContext, fn: (tx: Tx) => Promise<T>, opts: { readOnly?: boolean } = {}): Promise<T> {
@@ -62,20 +89,7 @@ export async function withTx<T>(db: Db, ctx: DbContext, fn: (tx: Tx) => Promise<
   try {
     await client.query(opening(client, ctx, opts.readOnly ?? false));
     const deferred: string[] = [];
-    const tx: Tx = {
-      client,
-      ctx,
-      beforeCommit: (sql) => void deferred.push(sql),
-      literal: (value) => client.escapeLiteral(value),
-      query: async (text, values) => {
-        try {
-          const r = await client.query(text, values as unknown[]);
-          return { rows: r.rows, rowCount: r.rowCount ?? 0 };
-        } catch (e) {
-          throw translatePgError(e);
-        }
-      },
-    };
+    const tx = txOver(client, ctx, (sql) => void deferred.push(sql));
     const result = await fn(tx);
     try {
       await client.query(deferred.length ? `${deferred.join(';')};commit` : 'commit');
