@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import type { CliDeps } from './main.js';
 import { parseArgs, flag } from './args.js';
 import { importPaths, type ImportProgress } from '../fhir/import/importer.js';
+import { analyzeAfterLoad } from '../store/bulk-write.js';
 
 const KNOWN = new Set(['keep-ids', 'workers', 'writers', 'batch-size']);
 
@@ -49,6 +50,7 @@ export async function run(argv: string[], deps: CliDeps): Promise<Record<string,
     onProgress: tty ? progressLine(started) : undefined,
   });
   if (tty) process.stderr.write('\r\x1b[K');
+  if (summary.created + summary.updated > 0) await analyzeAfterLoad(deps.db);
   const seconds = Math.round((Date.now() - started) / 10) / 100;
   const { resources, created, updated, unchanged, rejected, files, problems } = summary;
   return { resources, seconds, files, created, updated, unchanged, rejected, ...(problems.length ? { problems } : {}) };
