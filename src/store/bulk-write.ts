@@ -7,16 +7,10 @@
 // the request role could not reserve itself (it has no privilege on the identity sequence).
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Tx } from './session.js';
+import type { StoredResource } from './resources.js';
 
-export interface CurrentRow {
-  rid: string;
-  type: string;
-  id: string;
-  version: number;
-  lastUpdated: string;
-  deleted: boolean;
-  content: string;
-}
+/** The current version of a resource, as the REST path reads it. */
+export type CurrentRow = StoredResource;
 
 export interface NewRow {
   type: string;

@@ -9,6 +9,7 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 import type { AuthContext } from '../../src/auth/context.js';
 import { unauthorized } from '../../src/errors.js';
 import { setDeidSettings, loadDeidSettings } from '../../src/deid/settings.js';
+import { call as plainCall, type Reply } from '../helpers/http.js';
 
 export const DEID_KEY = 'compliance-test-key-0123456789abcdef';
 
@@ -40,27 +41,10 @@ export async function startRoleServer(env: Record<string, string> = {}): Promise
   return { ...server, dataDir };
 }
 
-export interface Reply {
-  status: number;
-  headers: Headers;
-  text: string;
-  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
+export type { Reply } from '../helpers/http.js';
 
 export async function call(server: TestServer, ctx: Partial<AuthContext>, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
-  const res = await fetch(`${server.fhirBase}/${path}`, {
-    method,
-    headers: { authorization: bearer(ctx), 'content-type': 'application/fhir+json', accept: 'application/fhir+json', ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, json };
+  return plainCall(server.fhirBase, method, path, body === undefined ? undefined : JSON.stringify(body), { authorization: bearer(ctx), ...headers });
 }
 
 export const SYSTEM = { role: 'system' as const, scopes: ['system/*.cruds'], clientId: 'test-backend' };
