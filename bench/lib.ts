@@ -11,7 +11,8 @@ export const ROOT = resolve(import.meta.dirname, '..');
 export const BENCH_DIR = join(ROOT, '.bench');
 export const FIXTURES = join(ROOT, '.fixtures');
 /** The data dir `bench/import.ts` leaves loaded with synthea shared + large (reused by read and startup). */
-export const LOADED_DIR = join(BENCH_DIR, 'import-data');
+/** The loaded data dir; BENCH_LOADED_DIR points read/search benchmarks at a copy while an import benchmark rebuilds this one. */
+export const LOADED_DIR = process.env.BENCH_LOADED_DIR ?? join(BENCH_DIR, 'import-data');
 
 export interface Goal {
   metric: string;

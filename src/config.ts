@@ -19,6 +19,11 @@ export interface Config {
   poolSize: number;
   /** Port the embedded PostgreSQL listens on (loopback only). */
   embeddedPgPort: number;
+  /**
+   * REST accesses leave AuditEvents. Only a development server (AUTH=off) may turn this off (AUDIT=off),
+   * to measure what the audit costs; sign-in and token events are recorded regardless.
+   */
+  audit: boolean;
 }
 
 function int(value: string | undefined, fallback: number): number {
@@ -36,6 +41,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (authOff && production) {
     throw new Error('AUTH=off is refused when NODE_ENV=production');
   }
+  const audit = env.AUDIT !== 'off';
+  if (!audit && !authOff) {
+    throw new Error('AUDIT=off is only accepted together with AUTH=off (a development server)');
+  }
   return {
     host: env.HOST ?? '127.0.0.1',
     port,
@@ -49,5 +58,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBodyBytes: int(env.MAX_BODY_BYTES, 32 * 1024 * 1024),
     poolSize: int(env.PG_POOL_SIZE, 16),
     embeddedPgPort: int(env.EMBEDDED_PG_PORT, 0),
+    audit,
   };
 }

@@ -43,6 +43,7 @@ function access(req: FhirRequest, m: Matched | undefined, status: number, extra:
 
 /** The success event, appended in `tx`: patients from the handler, else written ones plus those served. */
 async function auditSuccess(tx: Tx, req: FhirRequest, m: Matched | undefined, res: FhirResponse, svc: Services, text?: string): Promise<void> {
+  if (svc.config.audit === false) return;
   const touched = takeTouched(tx);
   const raw = text ?? res.raw ?? (res.body !== undefined ? JSON.stringify(res.body) : undefined);
   const rows = restAuditRows(access(req, m, res.status, {
@@ -53,6 +54,7 @@ async function auditSuccess(tx: Tx, req: FhirRequest, m: Matched | undefined, re
 
 /** A refusal or failure: its own transaction (the request's was rolled back). Never masks the error. */
 async function auditFailure(req: FhirRequest, m: Matched | undefined, e: unknown, svc: Services): Promise<void> {
+  if (svc.config.audit === false) return;
   const fe = e instanceof FhirError ? e : undefined;
   try {
     await appendAuditAlone(svc.db, dbContext(req.ctx), restAuditRows(access(req, m, fe?.status ?? 500, { message: fe?.message ?? 'internal error' }), server(svc)));

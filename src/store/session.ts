@@ -50,16 +50,22 @@ export interface Db {
   pool: Pool;
 }
 
-/** The opening statement: one round trip that begins, switches role and sets the context. */
+/**
+ * The opening: one round trip of two statements that begins and sets role and context. The role is set
+ * with set_config('role', …, true), the same as SET LOCAL ROLE (PostgreSQL docs, "SET": SET ROLE is the
+ * `role` setting), so everything after BEGIN is a single statement to parse and run.
+ */
 function opening(client: PoolClient, ctx: DbContext, readOnly: boolean): string {
   const lit = (v: string | undefined) => client.escapeLiteral(v ?? '');
-  return [
-    readOnly ? 'begin read only' : 'begin',
-    `set local role ${ROLES[ctx.role]}`,
-    `select set_config('fhirgate.tenant', ${lit(ctx.tenant)}, true), set_config('fhirgate.patient', ${lit(ctx.patient)}, true),` +
-      ` set_config('fhirgate.scopes', ${lit(ctx.scopes)}, true), set_config('fhirgate.actor', ${lit(ctx.actor)}, true)` +
-      scopeTypeSettings(ctx.role, ctx.scopes ?? '').map(([name, value]) => `, set_config(${lit(name)}, ${lit(value)}, true)`).join(''),
-  ].join(';');
+  const settings: Array<[string, string | undefined]> = [
+    ['role', ROLES[ctx.role]],
+    ['fhirgate.tenant', ctx.tenant],
+    ['fhirgate.patient', ctx.patient],
+    ['fhirgate.scopes', ctx.scopes],
+    ['fhirgate.actor', ctx.actor],
+    ...scopeTypeSettings(ctx.role, ctx.scopes ?? ''),
+  ];
+  return `${readOnly ? 'begin read only' : 'begin'};select ${settings.map(([name, value]) => `set_config(${lit(name)}, ${lit(value)}, true)`).join(', ')}`;
 }
 
 /** A Tx over an open transaction on `client` (withTx's, or a caller's own such as audit snapshots). */
