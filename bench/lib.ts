@@ -178,6 +178,10 @@ export function cli(dataDir: string, args: string[]): Record<string, unknown> {
 /** A data dir holding synthea shared + large, made by the import benchmark or, failing that, here. */
 export function loadedDataDir(): string {
   if (existsSync(join(LOADED_DIR, '.loaded'))) return LOADED_DIR;
+  // Never wipe a data dir someone else filled (BENCH_LOADED_DIR may point at any loaded database).
+  if (existsSync(LOADED_DIR) && readdirSync(LOADED_DIR).length > 0 && LOADED_DIR !== join(BENCH_DIR, 'import-data')) {
+    throw new Error(`${LOADED_DIR} holds data but no .loaded marker: refusing to replace it`);
+  }
   const data = fixtures();
   freshDir(LOADED_DIR);
   cli(LOADED_DIR, ['import', '--keep-ids', join(data, 'shared'), join(data, 'large')]);
