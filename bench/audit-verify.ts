@@ -1,9 +1,12 @@
 // `audit verify` throughput (issue: ≥100,000 events/s). Appends N BALP-shaped read events through
 // audit.append (batches of 1,000, several connections, so several stripes) into a fresh database on an
-// embedded PostgreSQL (fsync on), then times verifyAudit (COPY stream + SHA-256 chain in Node).
-// Wall time depends on what else runs on the machine, so CPU time is reported too: Node's own and that
-// of the PostgreSQL backends serving the COPY streams (from /proc), whose larger one bounds the
-// throughput when they run on separate cores (they pipeline). VERIFY_STREAMS (default 4, as the CLI).
+// embedded PostgreSQL (fsync on), then times verifyAudit three times: binary COPY streams (stripes split
+// over VERIFY_STREAMS connections, default 4 as the CLI) and SHA-256 of every event in Node.
+// Wall time depends on what else runs on the machine, so CPU time is reported too, per event: Node's
+// own (user + system, including socket reads and GC) and that of the PostgreSQL backends serving the
+// COPY streams (from /proc). eventsPerSecondCpuBound = events / max(Node CPU, backend CPU / streams):
+// the rate when Node and the backends each have a core; on 2 idle cores the bound is
+// 2 / (Node + backend µs per event) at best.
 // Usage: node --import tsx bench/audit-verify.ts [EVENTS=200000]
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -65,7 +68,9 @@ try {
     events: best.events, streams, avgEventBytes: size.rows[0].bytes, stripes: size.rows[0].stripes, appendSeconds, appendPerSecond: Math.round(total / appendSeconds),
     verifyWallSeconds: runs.map((r) => r.seconds), verifyEventsPerWallSecond: runs.map((r) => r.eventsPerSecond),
     nodeCpuSeconds: runs.map((r) => round(r.nodeCpu)), pgBackendCpuSeconds: runs.map((r) => round(r.pgSeconds)),
-    eventsPerSecondCpuBound: runs.map((r) => Math.round(r.events / Math.max(r.nodeCpu, r.pgSeconds / streams))), ok: best.ok,
+    eventsPerSecondCpuBound: runs.map((r) => Math.round(r.events / Math.max(r.nodeCpu, r.pgSeconds / streams))),
+    nodeCpuUsPerEvent: runs.map((r) => round(r.nodeCpu * 1e6 / r.events)), pgCpuUsPerEvent: runs.map((r) => round(r.pgSeconds * 1e6 / r.events)),
+    ok: best.ok,
   }));
 } finally {
   await pool.end();

@@ -70,6 +70,7 @@ try {
       resourcesPerSecond: perSecond, bundleP50Ms: Math.round(median(latencies)), bundleP99Ms: Math.round(latencies[Math.floor(latencies.length * 0.99)] ?? 0),
       serverCpuSeconds: Math.round(nodeCpu * 10) / 10, postgresCpuSeconds: Math.round(pgCpu * 10) / 10,
       cpuMicrosPerResource: Math.round(((nodeCpu + pgCpu) * 1e6) / resources),
+      serverMicrosPerResource: Math.round((nodeCpu * 1e6) / resources), postgresMicrosPerResource: Math.round((pgCpu * 1e6) / resources),
       patients: counts.Patient ?? 0, observations: counts.Observation ?? 0, organizations: counts.Organization ?? 0,
     },
     goals: [atLeast('resourcesPerSecond', perSecond, 2500), { metric: 'failedBundles', value: failures, goal: '0', ok: failures === 0 }],

@@ -70,6 +70,7 @@ report({
     resourcesPerWallSecond: Math.round(out.resources / wall), peakRssMb: rss,
     nodeCpuSeconds: Math.round(nodeCpu * 10) / 10, postgresCpuSeconds: Math.round(pgCpu * 10) / 10,
     cpuMicrosPerResource: Math.round(((nodeCpu + pgCpu) * 1e6) / out.resources),
+    nodeMicrosPerResource: Math.round((nodeCpu * 1e6) / out.resources), postgresMicrosPerResource: Math.round((pgCpu * 1e6) / out.resources),
     ...(useTime ? { timeUserSeconds: user, timeSysSeconds: sys, timeMaxRssMb: Math.round(maxKb / 1024) } : {}),
     patients: counts.Patient ?? 0, observations: counts.Observation ?? 0, organizations: counts.Organization ?? 0,
     practitioners: counts.Practitioner ?? 0, storedResources: total,

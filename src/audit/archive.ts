@@ -9,9 +9,11 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, wr
 import { basename, join } from 'node:path';
 import type { Db } from '../store/session.js';
 import { withTx } from '../store/session.js';
-import { archivablePrefixes, readAnchors, streamEvents, toChainRow, type AnchorRecord, type ChainRow } from '../store/audit-read.js';
+import { archivablePrefixes, readAnchors, type AnchorRecord } from '../store/audit-read.js';
+import { streamEvents, toChainRow, type ChainRow } from '../store/audit-copy.js';
 import { archiveAsOwner } from '../store/audit-archive.js';
-import { AuditChainBroken, GENESIS_HEX, StripeVerifier, linkedRow } from './chain.js';
+import { AuditChainBroken, GENESIS_HEX, StripeVerifier } from './chain.js';
+import { rowHashes } from './chain-hash.js';
 import { canonicalJson } from './canonical.js';
 import type { Signer } from './signing.js';
 
@@ -38,7 +40,9 @@ function walkFile(tenant: string, stripe: number, file: string, start: { pos: nu
   let events = 0;
   for (const line of text.split('\n')) {
     if (!line) continue;
-    v.push(linkedRow(tenant, JSON.parse(line) as ChainRow));
+    const r = JSON.parse(line) as ChainRow;
+    const h = rowHashes(tenant, r);
+    v.push(r.pos, h.id, h.computed, h.hashes);
     events++;
   }
   const end = v.position();

@@ -24,6 +24,7 @@ const COMMANDS: Record<string, string> = {
   launch: './launch.js',
   'audit verify': './audit-verify.js',
   'deid report': './deid-report.js',
+  'deid rebuild': './deid-rebuild.js',
 };
 
 function pickCommand(argv: string[]): { name: string; rest: string[] } {

@@ -1,12 +1,14 @@
 // The write path shared by create, update, patch, delete, transactions and import: validate, stamp
 // meta (http.html "the server SHALL populate meta.versionId and meta.lastUpdated"), extract the search
-// index, store the version and its index rows in the caller's transaction.
+// index, store the version and its index rows in the caller's transaction (a transaction Bundle's in bulk).
 import { randomUUID } from 'node:crypto';
 import type { Resource } from 'fhir/r4';
 import { badRequest, FhirError, preconditionFailed, gone } from '../errors.js';
 import { assertValid } from './validation/validate.js';
 import { extractIndex } from '../search/extract.js';
-import { writeIndex, deleteIndex, type IndexWrite } from '../store/search-index.js';
+import { writeIndex, deleteIndex, writeCustomIndex } from '../store/search-index.js';
+import { insertStaged, reindexStaged } from '../store/bulk-write.js';
+import { indexFields, stageLine } from '../store/stage-text.js';
 import { insertResource, readCurrent, replaceResource, type StoredResource } from '../store/resources.js';
 import type { Tx } from '../store/session.js';
 import { stamp } from './meta.js';
@@ -31,36 +33,51 @@ export function assertId(id: string): void {
   if (!ID_RE.test(id)) throw badRequest(`invalid resource id '${id.slice(0, 80)}'`);
 }
 
-/** Index rows and de-identified copies held back for one statement each (a transaction Bundle's writes). */
-interface Derived { index: IndexWrite[]; deid: StoredVersion[] }
+/**
+ * A transaction Bundle's writes held back for one bulk statement each (store/bulk-write.ts): creates are
+ * stored at the flush (`fresh`: their staging rows), replaced and update-created versions have their index
+ * rows rewritten then (`indexed`), and every de-identified copy goes in one call.
+ */
+interface Derived {
+  fresh: Array<{ key: string; type: string; line: string; content: string }>;
+  indexed: Array<{ rid: string; type: string; id: string; line: string; content: string }>;
+  deid: StoredVersion[];
+}
 const deferred = new WeakMap<Tx, Derived>();
 
 /**
- * From now on this transaction's index rows and de-identified copies are collected and written together by
- * flushDerivedWrites (one multi-row statement per table instead of one per resource). Call flush before
- * anything in the transaction searches (a transaction Bundle's GET entries run after its writes).
+ * From now on this transaction's creates, index rows and de-identified copies are collected and written
+ * together by flushDerivedWrites: one COPY and one statement instead of several statements per resource.
+ * Flush before anything in the transaction reads what was written (a transaction Bundle's PATCH, GET and
+ * HEAD entries run after its creates); deferral goes on after a flush, until the final one.
  */
 export function deferDerivedWrites(tx: Tx): void {
-  deferred.set(tx, { index: [], deid: [] });
+  deferred.set(tx, { fresh: [], indexed: [], deid: [] });
 }
 
 export async function flushDerivedWrites(tx: Tx): Promise<void> {
   const d = deferred.get(tx);
-  if (!d) return;
-  deferred.delete(tx);
-  if (d.index.length) await writeIndex(tx, d.index);
+  if (!d || (d.fresh.length === 0 && d.indexed.length === 0 && d.deid.length === 0)) return;
+  deferred.set(tx, { fresh: [], indexed: [], deid: [] });
+  // A create's id is new (server-assigned): an existing row is an error, not an update.
+  const rids = await insertStaged(tx, d.fresh.map((f) => f.line), { skipExisting: false });
+  await reindexStaged(tx, d.indexed);
+  await writeCustomIndex(tx, d.fresh.map((f) => ({ rid: rids.get(f.key)!, type: f.type, content: f.content })), { fresh: true });
+  await writeCustomIndex(tx, d.indexed);
   if (d.deid.length) await writeDeidCopies(tx, d.deid);
 }
 
-async function store(tx: Tx, prior: StoredResource | undefined, resource: Resource, version: number, now: string): Promise<WriteResult> {
+async function store(tx: Tx, prior: StoredResource | undefined, resource: Resource, version: number, now: string, mayDefer = false): Promise<WriteResult> {
   const type = resource.resourceType;
   const id = resource.id as string;
   const stamped = stamp(resource, id, version, now);
   const index = extractIndex(stamped);
   const content = JSON.stringify(stamped);
   const next = { type, id, version, lastUpdated: now, deleted: false, compartments: index.compartments, content };
-  let rid: string;
-  if (prior) {
+  const held = deferred.get(tx);
+  let rid = ''; // not known yet for a deferred create (nothing reads it before the flush)
+  if (held && !prior && mayDefer) held.fresh.push({ key: `${type}/${id}`, type, line: stageLine(next, indexFields(index)), content });
+  else if (prior) {
     await replaceResource(tx, prior, next);
     rid = prior.rid;
   } else {
@@ -70,9 +87,8 @@ async function store(tx: Tx, prior: StoredResource | undefined, resource: Resour
   }
   // HOOK(deid): the de-identified copy is written here, in the same transaction (issue: compliance);
   // the patients written are reported to the request's AuditEvent.
-  const held = deferred.get(tx);
   if (held) {
-    held.index.push({ rid, tenant: tx.ctx.tenant, type, index });
+    if (rid) held.indexed.push({ rid, type, id, line: stageLine(next, indexFields(index)), content });
     held.deid.push({ content: stamped, version, compartments: index.compartments });
   } else {
     await writeIndex(tx, [{ rid, tenant: tx.ctx.tenant, type, index }]);
@@ -85,7 +101,7 @@ async function store(tx: Tx, prior: StoredResource | undefined, resource: Resour
 /** create (http.html#create): the server assigns the id; any id in the body is ignored. */
 export async function createResource(tx: Tx, resource: Resource, now: string, id: string = newId()): Promise<WriteResult> {
   assertValid(resource, { mode: 'create' });
-  return store(tx, undefined, { ...resource, id }, 1, now);
+  return store(tx, undefined, { ...resource, id }, 1, now, true);
 }
 
 export interface UpdateOptions {

@@ -1,7 +1,8 @@
 // The browser side of the authorization server (SMART App Launch 2.2 "Obtain authorization code"):
 // /auth/authorize (GET and POST) validates and parks the request, then /auth/flow shows whichever
 // page is next — sign-in, TOTP, patient picker, consent — each form posting back and redirecting
-// (303) to /auth/flow until the code goes back to the app.
+// (303) to /auth/flow until the code goes back to the app. Every refusal answered here (error page or
+// error redirect, the user's deny, a failed or locked sign-in) leaves one AuditEvent.
 import express, { type Express, type Request, type Response } from 'express';
 import { checkAuthorizeRequest } from '../auth/authorize/request.js';
 import { choosePatient, finish, nextStep, type FlowState } from '../auth/authorize/flow.js';
@@ -15,6 +16,7 @@ import { errorPage, loginPage, otpPage } from './pages/login.js';
 import { browserId, html, many, params, pendingOf, redirect, SESSION_COOKIE, sessionUser, setCookie, type Pending } from './smart-http.js';
 import { log } from '../log.js';
 import { authActor, recordAuthEvent, tryRecordAuthEvent } from '../auth/auth-audit.js';
+import { auditAuthorizeRefusal, type AuthorizeRefusal } from '../auth/authorize/audit.js';
 
 type Handler = (req: Request, res: Response) => Promise<void>;
 
@@ -51,6 +53,12 @@ export async function auditSignIn(rt: AuthRuntime, req: Request, p: Pending, r: 
   await recordAuthEvent(rt, { kind: 'login', status: 200, reason: `signed in with ${r.via ?? 'password'}`, actor });
 }
 
+/** A refusal on these pages: its AuditEvent (auth/authorize/audit.ts), with the caller's address and X-Request-Id. */
+function refused(rt: AuthRuntime, req: Request, r: Omit<AuthorizeRefusal, 'address' | 'requestId'>): Promise<void> {
+  const id = req.headers['x-request-id'];
+  return auditAuthorizeRefusal(rt, { ...r, address: req.ip, requestId: typeof id === 'string' ? id : undefined });
+}
+
 const flowUrl = (id: string) => `/auth/flow?req=${encodeURIComponent(id)}`;
 const expired = 'This sign-in has expired or was started in another browser. Start again from the application.';
 
@@ -60,8 +68,12 @@ export async function startPending(rt: AuthRuntime, req: Request, res: Response,
   return id;
 }
 
-async function show(rt: AuthRuntime, res: Response, p: Pending, user: UserRecord | undefined, error?: string): Promise<void> {
+async function show(rt: AuthRuntime, req: Request, res: Response, p: Pending, user: UserRecord | undefined, error?: string): Promise<void> {
   const step = await nextStep(rt, p.flow, p.state, user);
+  if ((step.kind === 'redirect' && step.refusal) || step.kind === 'error') {
+    const clientId = p.flow.kind === 'authorize' ? p.flow.clientId : undefined;
+    await refused(rt, req, { tenant: p.tenant, status: step.kind === 'error' ? 400 : 303, reason: step.refusal ?? '', clientId, user });
+  }
   switch (step.kind) {
     case 'login':
       return html(res, error ? 401 : 200, loginPage({ req: p.id, error, ssoLabel: rt.federation?.settings.label, appName: p.flow.kind === 'authorize' ? p.flow.clientId : undefined }));
@@ -85,6 +97,7 @@ export function mountFlow(app: Express, rt: AuthRuntime): void {
   const authorize = page(async (req, res) => {
     const p = params(req.method === 'GET' ? req.query : req.body);
     const checked = await checkAuthorizeRequest(rt, rt.tenant, p);
+    if (checked.kind !== 'ok') await refused(rt, req, { tenant: rt.tenant, status: checked.kind === 'page' ? 400 : 303, reason: checked.refusal, clientId: checked.clientId });
     if (checked.kind === 'page') return html(res, 400, errorPage(checked.message));
     if (checked.kind === 'redirect') return redirect(res, checked.location);
     redirect(res, flowUrl(await startPending(rt, req, res, checked.request)));
@@ -95,7 +108,7 @@ export function mountFlow(app: Express, rt: AuthRuntime): void {
   app.get('/auth/flow', page(async (req, res) => {
     const p = await pendingOf(rt, req, typeof req.query.req === 'string' ? req.query.req : undefined);
     if (!p) return html(res, 400, errorPage(expired));
-    await show(rt, res, p, (await sessionUser(rt, req))?.user);
+    await show(rt, req, res, p, (await sessionUser(rt, req))?.user);
   }));
 
   app.post('/auth/login', form, page(async (req, res) => {
@@ -104,7 +117,7 @@ export function mountFlow(app: Express, rt: AuthRuntime): void {
     if (!p) return html(res, 400, errorPage(expired));
     const r = await passwordLogin(rt, p.tenant, b.username ?? '', b.password ?? '', b.otp);
     if (r.kind === 'failed') await auditSignIn(rt, req, p, { failed: r.reason, username: b.username });
-    if (r.kind === 'failed') return show(rt, res, { ...p, state: { ...p.state, otpUserId: undefined } }, undefined, r.message);
+    if (r.kind === 'failed') return show(rt, req, res, { ...p, state: { ...p.state, otpUserId: undefined } }, undefined, r.message);
     const state: FlowState = { ...p.state, otpUserId: r.kind === 'otp' ? r.user.id : undefined };
     await updatePendingState(rt.db, sha256(p.id), state);
     if (r.kind === 'ok') await auditSignIn(rt, req, p, { user: r.user, via: b.otp ? 'password and one-time code' : 'password' });
@@ -120,7 +133,7 @@ export function mountFlow(app: Express, rt: AuthRuntime): void {
     if (!user) return html(res, 400, errorPage(expired));
     const r = await otpLogin(rt, user, b.otp);
     if (r.kind === 'failed') await auditSignIn(rt, req, p, { failed: r.reason, user });
-    if (r.kind !== 'ok') return show(rt, res, p, undefined, r.kind === 'failed' ? r.message : undefined);
+    if (r.kind !== 'ok') return show(rt, req, res, p, undefined, r.kind === 'failed' ? r.message : undefined);
     await auditSignIn(rt, req, p, { user, via: 'password and one-time code' });
     await updatePendingState(rt.db, sha256(p.id), { ...p.state, otpUserId: undefined });
     await startSession(rt, res, user);
@@ -132,8 +145,8 @@ export function mountFlow(app: Express, rt: AuthRuntime): void {
     const p = await pendingOf(rt, req, b.req);
     const s = await sessionUser(rt, req);
     if (!p) return html(res, 400, errorPage(expired));
-    if (!s) return show(rt, res, p, undefined);
-    if (!(await choosePatient(rt, s.user, b.patient))) return show(rt, res, p, s.user, 'Choose a patient from the list.');
+    if (!s) return show(rt, req, res, p, undefined);
+    if (!(await choosePatient(rt, s.user, b.patient))) return show(rt, req, res, p, s.user, 'Choose a patient from the list.');
     await updatePendingState(rt.db, sha256(p.id), { ...p.state, patient: b.patient });
     redirect(res, flowUrl(p.id));
   }));
@@ -144,8 +157,10 @@ export function mountFlow(app: Express, rt: AuthRuntime): void {
     if (!p || p.flow.kind !== 'authorize') return html(res, 400, errorPage(expired));
     // Consent counts only when every earlier step is done (a forged post cannot skip sign-in).
     const step = await nextStep(rt, p.flow, p.state, s?.user);
-    if (!s || step.kind !== 'consent') return show(rt, res, p, s?.user);
-    redirect(res, await finish(rt, p.id, p.flow, p.state, s.user, many(req.body, 'scope'), req.body?.deny !== undefined));
+    if (!s || step.kind !== 'consent') return show(rt, req, res, p, s?.user);
+    const done = await finish(rt, p.id, p.flow, p.state, s.user, many(req.body, 'scope'), req.body?.deny !== undefined);
+    if (done.refusal) await refused(rt, req, { tenant: p.tenant, status: 303, reason: done.refusal, clientId: p.flow.clientId, user: s.user, patient: done.patient });
+    redirect(res, done.location);
   }));
 
   app.post('/auth/logout', form, page(async (req, res) => {

@@ -1,6 +1,6 @@
 // Expr → SQL predicate over a resource row (alias r): each parameter becomes a semi-join on its index
 // table (`r.rid in (select x.rid …)`), negations become anti-joins (`not exists`), chains join the
-// target through fhir.resource, _has joins the referring resources (R4 search.html#chaining, #has).
+// target through <schema>.resource (fhir, or deid for researchers), _has joins the referring resources (R4 search.html#chaining, #has).
 import { sql, and, or, ident, typed, type Frag } from './sql.js';
 import type { Expr, ParamSet } from './model.js';
 import { paramError } from './model.js';
@@ -11,11 +11,12 @@ import { referenceCondition } from './params/reference.js';
 import { dateCondition, lastUpdatedCondition } from './params/date.js';
 import { numberValueCondition } from './params/number.js';
 import { compositeCondition, nearCondition } from './params/composite.js';
-import { inKeys, paramKeys, TABLE_OF, type Ctx, type IndexCond } from './params/common.js';
+import { textPredicate } from './params/text.js';
+import { inKeys, paramKeys, tbl, TABLE_OF, type Ctx, type IndexCond, type SearchSchema } from './params/common.js';
 
 type ValueExpr = Extract<Expr, { k: 'value' }>;
 
-function indexCond(e: ValueExpr, x: Frag, ctx: Ctx): IndexCond {
+export function indexCond(e: ValueExpr, x: Frag, ctx: Ctx): IndexCond {
   switch (e.ps.type) {
     case 'token': return tokenCondition(e, x);
     case 'string': return stringValueCondition(e, x);
@@ -32,10 +33,10 @@ function indexCond(e: ValueExpr, x: Frag, ctx: Ctx): IndexCond {
 
 /** `r.rid in (rows of the index table matching)`, or the anti-join for :not / :not-in. */
 function indexPredicate(c: IndexCond, x: Frag, r: Frag, ctx: Ctx): Frag {
-  const table = ident(c.table);
+  const table = tbl(ctx, c.table);
   return c.negate
-    ? sql`not exists (select 1 from fhir.${table} ${x} where ${x}.rid = ${r}.rid and ${x}.tenant = ${ctx.tenant} and ${c.where})`
-    : sql`${r}.rid in (select ${x}.rid from fhir.${table} ${x} where ${x}.tenant = ${ctx.tenant} and ${c.where})`;
+    ? sql`not exists (select 1 from ${table} ${x} where ${x}.rid = ${r}.rid and ${x}.tenant = ${ctx.tenant} and ${c.where})`
+    : sql`${r}.rid in (select ${x}.rid from ${table} ${x} where ${x}.tenant = ${ctx.tenant} and ${c.where})`;
 }
 
 /** The rids matching one positive parameter occurrence, straight from its index table (undefined for :not/:not-in). */
@@ -43,7 +44,7 @@ export function valueSubquery(e: ValueExpr, ctx: Ctx): { frag: Frag; table: stri
   const x = ident(ctx.alias('x'));
   const c = indexCond(e, x, ctx);
   if (c.negate) return undefined;
-  return { frag: sql`select ${x}.rid from fhir.${ident(c.table)} ${x} where ${x}.tenant = ${ctx.tenant} and ${c.where}`, table: c.table };
+  return { frag: sql`select ${x}.rid from ${tbl(ctx, c.table)} ${x} where ${x}.tenant = ${ctx.tenant} and ${c.where}`, table: c.table };
 }
 
 export function valuePredicate(e: ValueExpr, r: Frag, ctx: Ctx): Frag {
@@ -53,15 +54,10 @@ export function valuePredicate(e: ValueExpr, r: Frag, ctx: Ctx): Frag {
 
 function missingPredicate(ps: ParamSet, missing: boolean, r: Frag, ctx: Ctx): Frag {
   const x = ident(ctx.alias('x'));
-  const table = ident(TABLE_OF[ps.type]);
-  const exists = sql`exists (select 1 from fhir.${table} ${x} where ${x}.rid = ${r}.rid and ${inKeys(sql`${x}.p`, paramKeys(ps))})`;
+  const table = tbl(ctx, TABLE_OF[ps.type]);
+  const exists = sql`exists (select 1 from ${table} ${x} where ${x}.rid = ${r}.rid and ${inKeys(sql`${x}.p`, paramKeys(ps))})`;
   return missing ? sql`not ${exists}` : exists;
 }
-
-const TEXT_DOC = {
-  content: (r: Frag) => sql`jsonb_to_tsvector('simple', ${r}.content::jsonb, '["string"]')`,
-  text: (r: Frag) => sql`to_tsvector('simple', regexp_replace(coalesce(${r}.content::jsonb #>> '{text,div}', ''), '<[^>]*>', ' ', 'g'))`,
-};
 
 export function predicate(e: Expr, r: Frag, ctx: Ctx): Frag {
   switch (e.k) {
@@ -73,34 +69,34 @@ export function predicate(e: Expr, r: Frag, ctx: Ctx): Frag {
     case 'id': return sql`${r}.id = any(${e.ids})`;
     case 'types': return sql`${r}.type = any(${e.types})`;
     case 'lastUpdated': return lastUpdatedCondition(e.values, e.name, sql`${r}.last_updated`, ctx.now);
-    case 'text': return or(e.values.map((v) => sql`${TEXT_DOC[e.field](r)} @@ websearch_to_tsquery('simple', ${v})`));
+    case 'text': return textPredicate(e, r, ctx);
     case 'list': {
       const l = ident(ctx.alias('l'));
       const x = ident(ctx.alias('x'));
-      return sql`exists (select 1 from fhir.resource ${l} join fhir.sp_reference ${x} on ${x}.rid = ${l}.rid
+      return sql`exists (select 1 from ${tbl(ctx, 'resource')} ${l} join ${tbl(ctx, 'sp_reference')} ${x} on ${x}.rid = ${l}.rid
         where ${l}.tenant = ${ctx.tenant} and ${l}.type = 'List' and ${l}.id = any(${e.ids}) and not ${l}.deleted
         and ${x}.p = ${typed(keyText(paramKey('List.item')), 'int8')} and ${x}.ttype = ${r}.type and ${x}.tid = ${r}.id)`;
     }
     case 'chain': {
       const x = ident(ctx.alias('x'));
       const t = ident(ctx.alias('t'));
-      return sql`${r}.rid in (select ${x}.rid from fhir.sp_reference ${x}
-        join fhir.resource ${t} on ${t}.tenant = ${x}.tenant and ${t}.type = ${x}.ttype and ${t}.id = ${x}.tid
+      return sql`${r}.rid in (select ${x}.rid from ${tbl(ctx, 'sp_reference')} ${x}
+        join ${tbl(ctx, 'resource')} ${t} on ${t}.tenant = ${x}.tenant and ${t}.type = ${x}.ttype and ${t}.id = ${x}.tid
         where ${x}.tenant = ${ctx.tenant} and ${inKeys(sql`${x}.p`, paramKeys(e.ps))} and ${x}.ttype = any(${e.targets}) and not ${t}.deleted
         and ${predicate(e.inner, t, ctx)})`;
     }
     case 'has': {
       const x = ident(ctx.alias('x'));
       const s = ident(ctx.alias('s'));
-      return sql`exists (select 1 from fhir.sp_reference ${x} join fhir.resource ${s} on ${s}.rid = ${x}.rid
+      return sql`exists (select 1 from ${tbl(ctx, 'sp_reference')} ${x} join ${tbl(ctx, 'resource')} ${s} on ${s}.rid = ${x}.rid
         where ${x}.tenant = ${ctx.tenant} and ${x}.p = ${typed(keyText(paramKey(e.ref.key)), 'int8')}
         and ${x}.ttype = ${r}.type and ${x}.tid = ${r}.id and not ${s}.deleted and ${predicate(e.inner, s, ctx)})`;
     }
   }
 }
 
-/** A fresh compile context (aliases numbered per query). */
-export function makeCtx(tenant: string, base: string, now: number): Ctx {
+/** A fresh compile context (aliases numbered per query; tables in `schema`). */
+export function makeCtx(tenant: string, base: string, now: number, schema: SearchSchema = 'fhir'): Ctx {
   let n = 0;
-  return { tenant, base, now, alias: (p) => `${p}${++n}` };
+  return { tenant, base, now, schema, alias: (p) => `${p}${++n}` };
 }

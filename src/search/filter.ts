@@ -63,7 +63,7 @@ function applyOp(e: Expr, op: string, value: string): Expr {
     if (op === 'eq') return e;
     if (op === 'ne') return t === 'token' ? { ...e, modifier: 'not' } : { k: 'not', item: e };
     if (t === 'token' && (op === 'in' || op === 'ni')) return { ...e, modifier: op === 'in' ? 'in' : 'not-in' };
-    if (t === 'uri' && op === 'sw') return { ...e, modifier: 'below' };
+    if (t === 'uri' && op === 'sw') return { ...e, op: 'starts' }; // a plain prefix (:below is by path segment)
     throw paramError('_filter', `${t} parameters support eq ne pr${t === 'token' ? ' in ni' : ''}, not ${op}`);
   }
   throw paramError('_filter', `${t} parameters are not supported in _filter`);

@@ -2,6 +2,7 @@
 // exactly the same text. Token forms follow R4 search.html "token": [code] (any system), [system]|[code],
 // |[code] (no system), [system]| (any code in the system); :of-type keys Identifier type + value.
 import { hash64, type Key } from './hash.js';
+import type { SearchParam } from '../registry/search-params.js';
 
 const SEP = '\u0000';
 
@@ -38,3 +39,37 @@ export function normalizeString(s: string): string {
 
 /** Longest indexed string (btree entries must stay well under the 2.7 kB limit). */
 export const MAX_STRING = 256;
+
+const ORDERED = new Set(['quantity', 'number', 'date']);
+
+/**
+ * How a composite's components are indexed (R4 search.html#composite), the same on the write and the query
+ * side: the leading `hashed` components (token, reference, string, uri) hash together into sp_composite.h;
+ * the ordered ones after them compare on lo/hi: one ordered component as a range [lo, hi] (a quantity,
+ * number or date), or two number components as two points, lo and hi (R4 MolecularSequence
+ * `chromosome-window-coordinate=1$lt44$gt55`). Undefined for any other shape (none in R4).
+ */
+export function compositeShape(types: string[]): { hashed: number; ordered: 0 | 1 | 2 } | undefined {
+  const first = types.findIndex((t) => ORDERED.has(t));
+  const hashed = first < 0 ? types.length : first;
+  const ordered = types.slice(hashed);
+  if (types.length < 2 || hashed < 1 || ordered.length > 2 || ordered.some((t) => !ORDERED.has(t))) return undefined;
+  if (ordered.length === 2 && ordered.some((t) => t !== 'number')) return undefined;
+  return { hashed, ordered: ordered.length as 0 | 1 | 2 };
+}
+
+/**
+ * The parameter as it indexes a contained resource (R4 search.html#contained): the same definition under the
+ * identity '#<Type>.<code>', so every key derived from it (p, h, :text, :identifier, composites) differs from
+ * a top-level resource's and normal searches never meet contained rows. One object per parameter (the write
+ * side caches its compiled form by identity).
+ */
+const containedParams = new WeakMap<SearchParam, SearchParam>();
+export function containedParam(sp: SearchParam): SearchParam {
+  let c = containedParams.get(sp);
+  if (!c) containedParams.set(sp, (c = { ...sp, key: `#${sp.key}` }));
+  return c;
+}
+
+/** Contained resources indexed per resource; a _containedType=contained row is numbered rid × SLOTS + cx + 1. */
+export const CONTAINED_SLOTS = 1024;

@@ -48,6 +48,11 @@ export interface SearchRequest {
   elements?: string[];
   include: IncludeSpec[];
   cursor?: string;
+  /**
+   * _contained=true|both (search.html#contained): match contained resources of `types` ("true": only them,
+   * "both": also top-level ones); _containedType: return their containers (default) or them alone.
+   */
+  contained?: { mode: 'true' | 'both'; returns: 'container' | 'contained' };
   /** Parameters ignored (unknown or unsupported), reported in an OperationOutcome entry. */
   ignored: Array<{ name: string; reason: string }>;
   /** Prefer: handling=strict turns ignored parameters into a 400. */

@@ -252,12 +252,20 @@ export function compilePath(expression: string, resourceType: string): Evaluator
   return ev;
 }
 
-/** Evaluates a component expression relative to an element found by a composite's expression. */
-export function compileRelative(expression: string): (element: Node) => Node[] {
+/**
+ * Evaluates a component expression relative to an element found by a composite's expression; one starting
+ * `%resource.` navigates from the resource instead (R4 MolecularSequence `referenceseqid-*-coordinate`).
+ */
+export function compileRelative(expression: string, resourceType: string): (element: Node, resource: Record<string, unknown>) => Node[] {
+  const fromRoot = /^%resource\.(.+)$/.exec(expression.trim());
+  if (fromRoot) {
+    const ev = compilePath(`${resourceType}.${fromRoot[1]}`, resourceType);
+    return (_el, resource) => ev(resource);
+  }
   const plans = splitUnion(expression).map((p) => planPart(p, '\u0000'));
   if (plans.every((p) => p !== undefined && !p.root)) {
     const ps = plans as PathPlan[];
     return (el) => ps.flatMap((p) => walk(p, { v: el.v, t: el.t, path: el.path ?? el.t }));
   }
-  return () => []; // e.g. %resource-relative components (MolecularSequence coordinates): not indexed
+  return () => []; // not plain navigation: not indexed
 }

@@ -1,9 +1,11 @@
 // A search request's parameters → SearchRequest (R4 search.html): filters resolved against the registry,
 // and the result parameters _sort, _count, _total, _summary, _elements, _include/_revinclude (:iterate),
-// _contained. Unknown or unsupported parameters are collected to be reported (or refused when strict).
+// _contained/_containedType (contained.ts). Unknown or unsupported parameters are collected to be reported
+// (or refused when strict).
 import { paramError, DEFAULT_COUNT, MAX_COUNT, type Expr, type SearchRequest, type SortKey, type IncludeSpec, type TotalMode, type SummaryMode } from './model.js';
 import { resolveParam, paramSet, UnknownParam, type ResolveCtx } from './resolve.js';
 import { parseFilter } from './filter.js';
+import { checkContained } from './contained.js';
 import { orValues, unescape } from './escape.js';
 import { getSearchParam, isResourceType } from '../registry/search-params.js';
 
@@ -16,7 +18,7 @@ export interface PlanInput {
 }
 
 /** Handled by the HTTP layer or by paging; accepted silently. */
-const PASSIVE = new Set(['_format', '_pretty', '_cursor', '_type', '_containedType']);
+const PASSIVE = new Set(['_format', '_pretty', '_cursor', '_type']);
 const NOT_SORTABLE = new Set(['composite', 'special']);
 
 function parseSort(value: string, types: string[], ctx: ResolveCtx): SortKey[] {
@@ -60,6 +62,8 @@ export function plan(input: PlanInput): SearchRequest {
   const ctx: ResolveCtx = { tenant: input.tenant };
   const req: SearchRequest = { types, where: [], sort: [], count: DEFAULT_COUNT, include: [], ignored: [], strict: input.strict ?? false };
   if (input.compartment) req.compartment = input.compartment;
+  let contained: 'false' | 'true' | 'both' = 'false';
+  let containedType: 'container' | 'contained' = 'container';
   for (const [name, value] of input.params) {
     try {
       const base = name.split(':')[0];
@@ -81,8 +85,11 @@ export function plan(input: PlanInput): SearchRequest {
           for (const v of value.split(',')) req.include.push(parseInclude(name, v, types, ctx));
           continue;
         case '_contained':
-          if (value !== 'false') req.ignored.push({ name, reason: '_contained=true|both is not supported: contained resources are not searched' });
-          continue;
+          if (!['false', 'true', 'both'].includes(value)) throw paramError('_contained', 'must be false, true or both');
+          contained = value as 'false' | 'true' | 'both'; continue;
+        case '_containedType':
+          if (!['container', 'contained'].includes(value)) throw paramError('_containedType', 'must be container or contained');
+          containedType = value as 'container' | 'contained'; continue;
         case '_list': req.where.push({ k: 'list', name, ids: orValues(value).map(unescape) }); continue;
         case '_filter': req.where.push(parseFilter(value, types, ctx)); continue;
         case '_query': req.ignored.push({ name, reason: 'named queries (_query) are not supported' }); continue;
@@ -94,6 +101,8 @@ export function plan(input: PlanInput): SearchRequest {
       else throw e;
     }
   }
+  if (contained !== 'false') req.contained = { mode: contained, returns: containedType };
+  checkContained(req);
   if (req.strict && req.ignored.length) {
     const first = req.ignored[0];
     throw paramError(first.name, `${first.reason} (Prefer: handling=strict)`);

@@ -4,14 +4,15 @@
 import { sql, and, or, join, ident, typed, render, raw, type Frag, type Sql } from './sql.js';
 import type { SearchRequest, SortKey } from './model.js';
 import { predicate, makeCtx, valueSubquery } from './compile.js';
-import { inKeys, paramKeys, TABLE_OF, type Ctx } from './params/common.js';
+import { containerWhere, containedPageQuery, containedCountQuery } from './contained.js';
+import { inKeys, paramKeys, tbl, TABLE_OF, type Ctx, type SearchSchema } from './params/common.js';
 import { patientCompartmentParams } from '../registry/compartments.js';
 import { getSearchParam } from '../registry/search-params.js';
 import { keyText, paramKey } from './hash.js';
 import { paramError } from './model.js';
 import type { Cursor } from './cursor.js';
 
-export interface QueryOptions { tenant: string; base: string; now: number }
+export interface QueryOptions { tenant: string; base: string; now: number; schema?: SearchSchema }
 const R = raw('r');
 
 /** Keys of the reference parameters that put resources of `types` in a Patient compartment. */
@@ -25,13 +26,13 @@ export function compartmentKeys(types: string[]): string[] {
  * leakproof equality, so it stays index-driven under row-level security (an array @> on
  * fhir.resource.compartments would not: rls-audit-deid-patterns.md §2.4). The Patient itself by id.
  */
-export function compartmentCondition(types: string[], id: string, tenant: string, r: Frag, x: Frag): Frag {
+export function compartmentCondition(types: string[], id: string, tenant: string, r: Frag, x: Frag, schema: SearchSchema = 'fhir'): Frag {
   const keys = compartmentKeys(types);
   const parts: Frag[] = [];
   // A union of rid sets (not an OR of conditions), so each branch stays an index lookup.
-  if (types.includes('Patient')) parts.push(sql`select p.rid from fhir.resource p where p.tenant = ${tenant} and p.type = 'Patient' and p.id = ${id}`);
+  if (types.includes('Patient')) parts.push(sql`select p.rid from ${tbl({ schema }, 'resource')} p where p.tenant = ${tenant} and p.type = 'Patient' and p.id = ${id}`);
   if (keys.length) {
-    parts.push(sql`select ${x}.rid from fhir.sp_reference ${x} where ${x}.tenant = ${tenant}
+    parts.push(sql`select ${x}.rid from ${tbl({ schema }, 'sp_reference')} ${x} where ${x}.tenant = ${tenant}
       and ${x}.p = any(${typed([...new Set(keys)], 'int8[]')}) and ${x}.tid = ${id} and ${x}.ttype = 'Patient'`);
   }
   return sql`${r}.rid in (${join(parts, ' union all ')})`;
@@ -42,11 +43,12 @@ function compartmentPredicate(req: SearchRequest, ctx: Ctx): Frag | undefined {
   if (!c) return undefined;
   const inCompartment = req.types.filter((t) => t === 'Patient' || patientCompartmentParams(t).length > 0);
   if (inCompartment.length === 0) throw paramError('compartment', `${req.types.join(', ')} is not in the Patient compartment`);
-  return compartmentCondition(inCompartment, c.id, ctx.tenant, R, ident(ctx.alias('x')));
+  return compartmentCondition(inCompartment, c.id, ctx.tenant, R, ident(ctx.alias('x')), ctx.schema);
 }
 
 /** Tenant, type(s), current rows, compartment, and every filter. */
 export function whereClause(req: SearchRequest, ctx: Ctx): Frag {
+  if (req.contained) return containerWhere(req, ctx, R); // _contained=true|both (contained.ts)
   const parts: Frag[] = [sql`r.tenant = ${ctx.tenant}`];
   parts.push(req.types.length === 1 ? sql`r.type = ${req.types[0]}` : sql`r.type = any(${req.types})`);
   parts.push(raw('not r.deleted'));
@@ -66,13 +68,13 @@ const SORT_COL: Record<string, { asc: string; desc: string; cast: string }> = {
   sp_reference: { asc: "min(x.ttype || '/' || x.tid)", desc: "max(x.ttype || '/' || x.tid)", cast: 'text' },
 };
 
-function sortExpr(k: SortKey): SortExpr {
+function sortExpr(k: SortKey, ctx: Ctx): SortExpr {
   if (k.column === 'id') return { expr: raw('r.id'), cast: 'text', desc: k.desc, nullable: false };
   if (k.column === 'last_updated') return { expr: raw('r.last_updated'), cast: 'timestamptz', desc: k.desc, nullable: false };
   const table = TABLE_OF[k.ps!.type];
   const col = SORT_COL[table];
   return {
-    expr: sql`(select ${raw(k.desc ? col.desc : col.asc)} from fhir.${ident(table)} x where x.rid = r.rid and ${inKeys(raw('x.p'), paramKeys(k.ps!))})`,
+    expr: sql`(select ${raw(k.desc ? col.desc : col.asc)} from ${tbl(ctx, table)} x where x.rid = r.rid and ${inKeys(raw('x.p'), paramKeys(k.ps!))})`,
     cast: col.cast, desc: k.desc, nullable: true,
   };
 }
@@ -109,9 +111,10 @@ export interface PageSql { sql: Sql; sortCasts: string[] }
 
 /** One page: `limit` rows (the caller asks for _count + 1 to learn whether there is a next page). */
 export function pageQuery(req: SearchRequest, opts: QueryOptions, limit: number, cursor?: Cursor): PageSql {
-  const ctx = makeCtx(opts.tenant, opts.base, opts.now);
+  if (req.contained?.returns === 'contained') return { sql: containedPageQuery(req, opts, limit, cursor), sortCasts: [] };
+  const ctx = makeCtx(opts.tenant, opts.base, opts.now, opts.schema);
   const where = whereClause(req, ctx);
-  const keys = req.sort.map(sortExpr);
+  const keys = req.sort.map((k) => sortExpr(k, ctx));
   const ridDesc = keys.length > 0 && keys[0].desc;
   const back = cursor?.dir === 'prev';
   const dir = (desc: boolean) => raw(desc !== back ? 'desc' : 'asc');
@@ -121,7 +124,7 @@ export function pageQuery(req: SearchRequest, opts: QueryOptions, limit: number,
     const order = join([...keys.map((k) => sql`${k.expr} ${dir(k.desc)}`), sql`r.rid ${dir(ridDesc)}`], ', ');
     const conds = cursor ? and([where, keyset(keys, names, raw('r.rid'), ridDesc, cursor)]) : where;
     const select = join([...cols.map(raw), ...keys.map((k, i) => sql`${k.expr} as s${raw(String(i))}`)], ', ');
-    return { sql: render(sql`select ${select} from fhir.resource r where ${conds} order by ${order} limit ${limit}`), sortCasts: keys.map((k) => k.cast) };
+    return { sql: render(sql`select ${select} from ${tbl(ctx, 'resource')} r where ${conds} order by ${order} limit ${limit}`), sortCasts: keys.map((k) => k.cast) };
   }
   // Sort keys computed per row: rank in a subquery, then keyset and order over the computed columns.
   const inner = join([...cols.map(raw), ...keys.map((k, i) => sql`${k.expr} as s${raw(String(i))}`)], ', ');
@@ -130,21 +133,23 @@ export function pageQuery(req: SearchRequest, opts: QueryOptions, limit: number,
   const order = join([...keys.map((k, i) => sql`${names[i]} ${dir(k.desc)} nulls ${raw(back ? 'first' : 'last')}`), sql`q.rid ${dir(ridDesc)}`], ', ');
   const ks = cursor ? sql` where ${keyset(keys, names, raw('q.rid'), ridDesc, cursor)}` : raw('');
   return {
-    sql: render(sql`select ${outer} from (select ${inner} from fhir.resource r where ${where}) q${ks} order by ${order} limit ${limit}`),
+    sql: render(sql`select ${outer} from (select ${inner} from ${tbl(ctx, 'resource')} r where ${where}) q${ks} order by ${order} limit ${limit}`),
     sortCasts: keys.map((k) => k.cast),
   };
 }
 
 /** count(*) of all matches (R4 search.html#total, _total=accurate and _summary=count). */
 export function countQuery(req: SearchRequest, opts: QueryOptions): Sql {
-  const ctx = makeCtx(opts.tenant, opts.base, opts.now);
-  return render(sql`select count(*)::int8 as n from fhir.resource r where ${whereClause(req, ctx)}`);
+  if (req.contained?.returns === 'contained') return containedCountQuery(req, opts);
+  const ctx = makeCtx(opts.tenant, opts.base, opts.now, opts.schema);
+  return render(sql`select count(*)::int8 as n from ${tbl(ctx, 'resource')} r where ${whereClause(req, ctx)}`);
 }
 
 /** The match set without paging, for the planner's estimate (_total=estimate). */
 export function matchQuery(req: SearchRequest, opts: QueryOptions): Sql {
-  const ctx = makeCtx(opts.tenant, opts.base, opts.now);
-  return render(sql`select r.rid from fhir.resource r where ${whereClause(req, ctx)}`);
+  if (req.contained?.returns === 'contained') return containedCountQuery(req, opts, true);
+  const ctx = makeCtx(opts.tenant, opts.base, opts.now, opts.schema);
+  return render(sql`select r.rid from ${tbl(ctx, 'resource')} r where ${whereClause(req, ctx)}`);
 }
 
 /**
@@ -153,10 +158,10 @@ export function matchQuery(req: SearchRequest, opts: QueryOptions): Sql {
  * needed (an index-only scan). Undefined when the search is not of that shape.
  */
 export function fastCountQuery(req: SearchRequest, opts: QueryOptions): Sql | undefined {
-  if (req.compartment || req.where.length !== 1) return undefined;
+  if (req.compartment || req.contained || req.where.length !== 1) return undefined;
   const e = req.where[0];
   if (e.k !== 'value') return undefined;
-  const ctx = makeCtx(opts.tenant, opts.base, opts.now);
+  const ctx = makeCtx(opts.tenant, opts.base, opts.now, opts.schema);
   const sub = valueSubquery(e, ctx);
   if (!sub) return undefined;
   // One token key per row and resource (rows are deduplicated at write time): count(*) is exact.

@@ -1,7 +1,8 @@
 // Versioned resource storage (FHIR R4 http.html "read", "vread", "update", "delete", "history"):
 // the current version lives in fhir.resource, each superseded version moves to fhir.resource_history
 // in the same statement that replaces it. Updates lock the current row (FOR UPDATE) so concurrent
-// writers serialise and never lose an update.
+// writers serialise and never lose an update. Single-row writes are prepared statements (planned once per
+// connection and role: session.ts queryPrepared).
 import type { Tx } from './session.js';
 
 export interface StoredResource {
@@ -71,7 +72,8 @@ export async function readVersion(tx: Tx, type: string, id: string, version: num
 
 /** Inserts version 1 (or a later one after a purge); undefined when the id is already taken. */
 export async function insertResource(tx: Tx, v: NewVersion): Promise<string | undefined> {
-  const r = await tx.query<{ rid: string }>(
+  const r = await tx.queryPrepared<{ rid: string }>(
+    'fg_insert_resource',
     `insert into fhir.resource (tenant, type, id, version, last_updated, deleted, compartments, content)
      values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (tenant, type, id) do nothing returning rid`,
     [tx.ctx.tenant, v.type, v.id, v.version, v.lastUpdated, v.deleted, v.compartments, v.content],
@@ -81,7 +83,8 @@ export async function insertResource(tx: Tx, v: NewVersion): Promise<string | un
 
 /** Replaces the current version `prior` (locked by the caller) with `next`, keeping `prior` in history. */
 export async function replaceResource(tx: Tx, prior: StoredResource, next: NewVersion): Promise<void> {
-  await tx.query(
+  await tx.queryPrepared(
+    'fg_replace_resource',
     `with kept as (
        insert into fhir.resource_history (tenant, type, id, version, rid, last_updated, deleted, compartments, content, superseded)
        select tenant, type, id, version, rid, last_updated, deleted, compartments, content, $3 from fhir.resource where rid = $1

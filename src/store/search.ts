@@ -7,6 +7,7 @@ import { translatePgError } from './pg-errors.js';
 import type { Sql } from '../search/sql.js';
 import type { IncludeSpec } from '../search/model.js';
 import { includeQuery } from '../search/include.js';
+import type { SearchSchema } from '../search/params/common.js';
 
 export interface SearchRow {
   rid: string;
@@ -71,16 +72,19 @@ export async function runRows(tx: Tx, q: Sql): Promise<Array<{ rid: string; type
 
 export interface Included { rid: string; type: string; id: string; content: string }
 
-/** Runs include rounds: the first from the matches, then :iterate specs from what the last round added. */
+/**
+ * Runs include rounds: the first from the matches, then :iterate specs from what the last round added.
+ * `schema` deid: over the de-identified copy and its index (researchers; migrations/040).
+ */
 export async function runIncludes(tx: Tx, matches: Array<{ rid: string; type: string; id: string }>,
-  specs: IncludeSpec[], tenant: string, maxRounds = 3, maxResources = 2000): Promise<Included[]> {
+  specs: IncludeSpec[], tenant: string, maxRounds = 3, maxResources = 2000, schema: SearchSchema = 'fhir'): Promise<Included[]> {
   const seen = new Set(matches.map((m) => m.rid));
   const out: Included[] = [];
   let from = matches;
   let round = 0;
   let active = specs;
   while (from.length && active.length && round < maxRounds && out.length < maxResources) {
-    const q = includeQuery(active, from, tenant);
+    const q = includeQuery(active, from, tenant, schema);
     if (!q) break;
     const rows = (await runRows(tx, q)).filter((r) => !seen.has(r.rid));
     for (const r of rows) seen.add(r.rid);

@@ -70,7 +70,7 @@ test('unknown parameters are ignored and reported; strict refuses them', () => {
   assert.deepEqual(req.ignored.map((i) => i.name), ['foo']);
   assert.ok(!sql.text.includes('bar') && !sql.values.includes('bar'));
   rejects('Patient', 'foo=bar', 'foo', true);
-  assert.deepEqual(compile('Patient', '_contained=true').req.ignored.map((i) => i.name), ['_contained']);
+  assert.deepEqual(compile('Patient', '_query=current-high-risk').req.ignored.map((i) => i.name), ['_query']);
 });
 
 test('values are always bound parameters, never SQL text', () => {

@@ -63,8 +63,13 @@ test('quantity', () => {
 });
 
 test('uri', () => {
-  check({"type": "ValueSet", "q": "url:below=http://hl7.org/fhir/ValueSet", "where": "r.rid in (select x1.rid from fhir.sp_string x1 where x1.tenant = $1 and x1.p = $3::int8 and (x1.v >= $4 and x1.v < $5))", "values": ["8015059283882031920", "http://hl7.org/fhir/ValueSet", "http://hl7.org/fhir/ValueSet􏿿"]});
-  check({"type": "ValueSet", "q": "url:above=http://hl7.org/fhir/ValueSet/x", "where": "r.rid in (select x1.rid from fhir.sp_string x1 where x1.tenant = $1 and x1.p = $3::int8 and x1.v = any($4))", "values": ["8015059283882031920", ["http://hl7.org", "http://hl7.org/fhir", "http://hl7.org/fhir/ValueSet", "http://hl7.org/fhir/ValueSet/x"]]});
+  // :below on path segments: the value itself, or anything under "<value>/" (never …/ValueSetOther).
+  check({"type": "ValueSet", "q": "url:below=http://hl7.org/fhir/ValueSet", "where": "r.rid in (select x1.rid from fhir.sp_string x1 where x1.tenant = $1 and x1.p = $3::int8 and (x1.v = $4 or (x1.v >= $5 and x1.v < $6)))", "values": ["8015059283882031920", "http://hl7.org/fhir/ValueSet", "http://hl7.org/fhir/ValueSet/", "http://hl7.org/fhir/ValueSet/􏿿"]});
+  check({"type": "ValueSet", "q": "url:below=http://hl7.org/fhir/", "where": "r.rid in (select x1.rid from fhir.sp_string x1 where x1.tenant = $1 and x1.p = $3::int8 and (x1.v = $4 or (x1.v >= $5 and x1.v < $6)))", "values": ["8015059283882031920", "http://hl7.org/fhir", "http://hl7.org/fhir/", "http://hl7.org/fhir/􏿿"]});
+  // :above: the value and each of its segment prefixes after the authority, with and without a trailing slash.
+  check({"type": "ValueSet", "q": "url:above=http://hl7.org/fhir/ValueSet/x", "where": "r.rid in (select x1.rid from fhir.sp_string x1 where x1.tenant = $1 and x1.p = $3::int8 and x1.v = any($4))", "values": ["8015059283882031920", ["http://hl7.org/fhir/ValueSet/x", "http://hl7.org/fhir/ValueSet/x/", "http://hl7.org", "http://hl7.org/", "http://hl7.org/fhir", "http://hl7.org/fhir/", "http://hl7.org/fhir/ValueSet", "http://hl7.org/fhir/ValueSet/"]]});
+  // _filter sw stays a plain prefix.
+  check({"type": "ValueSet", "q": "_filter=url sw http://hl7.org/fhir/Value", "where": "r.rid in (select x1.rid from fhir.sp_string x1 where x1.tenant = $1 and x1.p = $3::int8 and (x1.v >= $4 and x1.v < $5))", "values": ["8015059283882031920", "http://hl7.org/fhir/Value", "http://hl7.org/fhir/Value􏿿"]});
 });
 
 test('composite', () => {
@@ -89,8 +94,8 @@ test('chain/_has', () => {
 test('resource-level', () => {
   check({"type": "Patient", "q": "_id=a,b", "where": "r.id = any($3)", "values": [["a", "b"]]});
   check({"type": "Patient", "q": "_lastUpdated=gt2024-01-01", "where": "r.last_updated >= $3::timestamptz", "values": ["2024-01-02T00:00:00.000Z"]});
-  check({"type": "Patient", "q": "_content=diabetes", "where": "jsonb_to_tsvector('simple', r.content::jsonb, '[\"string\"]') @@ websearch_to_tsquery('simple', $3)", "values": ["diabetes"]});
-  check({"type": "Patient", "q": "_text=fever", "where": "to_tsvector('simple', regexp_replace(coalesce(r.content::jsonb #>> '{text,div}', ''), '<[^>]*>', ' ', 'g')) @@ websearch_to_tsquery('simple', $3)", "values": ["fever"]});
+  check({"type": "Patient", "q": "_content=diabetes", "where": "r.rid in (select t1.rid from fhir.sp_text t1 where t1.tenant = $1 and t1.content @@ plainto_tsquery('simple', $3))", "values": ["diabetes"]});
+  check({"type": "Patient", "q": "_text=fever", "where": "r.rid in (select t1.rid from fhir.sp_text t1 where t1.tenant = $1 and t1.narrative @@ plainto_tsquery('simple', $3))", "values": ["fever"]});
   check({"type": "Patient", "q": "_list=42", "where": "exists (select 1 from fhir.resource l1 join fhir.sp_reference x2 on x2.rid = l1.rid where l1.tenant = $1 and l1.type = 'List' and l1.id = any($3) and not l1.deleted and x2.p = $4::int8 and x2.ttype = r.type and x2.tid = r.id)", "values": [["42"], "6989218106009211062"]});
 });
 

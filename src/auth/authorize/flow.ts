@@ -21,8 +21,8 @@ export type Step =
   | { kind: 'otp' }
   | { kind: 'patient'; patients: Array<{ id: string; label: string }> }
   | { kind: 'consent'; clientId: string; items: ConsentItem[]; patient?: string }
-  | { kind: 'redirect'; location: string }
-  | { kind: 'error'; message: string };
+  | { kind: 'redirect'; location: string; refusal?: string }
+  | { kind: 'error'; message: string; refusal: string };
 
 function needsPatient(r: AuthorizeRequest): boolean {
   return !r.launch && (r.scopes.includes('launch/patient') || r.scopes.some((s) => s.startsWith('patient/')));
@@ -49,9 +49,9 @@ export async function nextStep(rt: AuthRuntime, flow: PendingFlow, state: FlowSt
     return state.otpUserId ? { kind: 'otp' } : { kind: 'login' };
   }
   if (flow.kind === 'launcher') return { kind: 'redirect', location: `${rt.config.publicUrl}/auth/launcher` };
-  const back = (d: string): Step => ({ kind: 'redirect', location: errorRedirect(flow.redirectUri, flow.state, 'access_denied', d) });
+  const back = (d: string): Step => ({ kind: 'redirect', location: errorRedirect(flow.redirectUri, flow.state, 'access_denied', d), refusal: `access_denied: ${d}` });
   const client = await getClient(rt.db, user.tenant, flow.clientId);
-  if (!client) return { kind: 'error', message: 'The application is no longer registered.' };
+  if (!client) return { kind: 'error', message: 'The application is no longer registered.', refusal: 'invalid_client: the client is no longer registered' };
   if (client.role && client.role !== 'system' && client.role !== user.role) return back(`this application is for ${client.role} users`);
   let patient = flow.launch?.patient ?? ownPatient(user) ?? state.patient;
   if (user.role === 'patient' && !ownPatient(user)) return back('this patient login is not linked to a Patient record');
@@ -91,17 +91,22 @@ export function consentItems(scopes: string[]): ConsentItem[] {
   });
 }
 
-/** Consent given (or denied): issue the single-use code and send the browser back to the app. */
-export async function finish(rt: AuthRuntime, pendingId: string, flow: AuthorizeRequest, state: FlowState, user: UserRecord, submitted: string[], deny: boolean): Promise<string> {
+/**
+ * Consent given (or denied): issue the single-use code and send the browser back to the app. A denial
+ * comes back with its `refusal` (and the patient it concerned) for the AuditEvent.
+ */
+export async function finish(rt: AuthRuntime, pendingId: string, flow: AuthorizeRequest, state: FlowState, user: UserRecord, submitted: string[], deny: boolean): Promise<{ location: string; refusal?: string; patient?: string }> {
   if (!(await deletePending(rt.db, sha256(pendingId)))) throw new Error('this sign-in was already completed');
-  if (deny) return errorRedirect(flow.redirectUri, flow.state, 'access_denied', 'the user denied access');
+  const patient = flow.launch?.patient ?? ownPatient(user) ?? state.patient;
+  const denied = (d: string) => ({ location: errorRedirect(flow.redirectUri, flow.state, 'access_denied', d), refusal: `access_denied: ${d}`, patient });
+  if (deny) return denied('the user denied access');
   // Only what was asked for, or narrower (a sub-resource scope of a requested scope).
   const granted = [...new Set(submitted)].filter((s) => isKnownScope(s) && (flow.scopes.includes(s) || coveredBy(s, flow.scopes)));
-  if (granted.length === 0) return errorRedirect(flow.redirectUri, flow.state, 'access_denied', 'no scope was granted');
+  if (granted.length === 0) return denied('no scope was granted');
   const client = await getClient(rt.db, user.tenant, flow.clientId);
   const grant: GrantData = {
     tenant: user.tenant, clientId: flow.clientId, role: ((client?.role && client.role !== 'system' ? client.role : user.role) as DbRole), scopes: granted,
-    userId: user.id, fhirUser: user.fhirUser, patient: flow.launch?.patient ?? ownPatient(user) ?? state.patient,
+    userId: user.id, fhirUser: user.fhirUser, patient,
     encounter: flow.launch?.encounter, ehrLaunch: !!flow.launch, authTime: Math.floor(Date.now() / 1000),
   };
   const code = randomToken(32);
@@ -110,5 +115,5 @@ export async function finish(rt: AuthRuntime, pendingId: string, flow: Authorize
   const u = new URL(flow.redirectUri);
   u.searchParams.set('code', code);
   if (flow.state !== undefined) u.searchParams.set('state', flow.state);
-  return u.toString();
+  return { location: u.toString() };
 }

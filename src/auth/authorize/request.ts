@@ -21,10 +21,16 @@ export interface AuthorizeRequest {
   launch?: LaunchRecord;
 }
 
+/**
+ * A refusal carries what its AuditEvent records (auditAuthorizeRefusal): the OAuth error code and
+ * description, and the client as claimed. Never a request value such as state, code_challenge or launch.
+ */
+export interface Refusal { refusal: string; clientId?: string }
+
 export type Checked =
   | { kind: 'ok'; request: AuthorizeRequest; client: ClientRecord }
-  | { kind: 'page'; message: string }
-  | { kind: 'redirect'; location: string };
+  | ({ kind: 'page'; message: string } & Refusal)
+  | ({ kind: 'redirect'; location: string } & Refusal);
 
 export function errorRedirect(redirectUri: string, state: string | undefined, error: OAuthErrorCode, description: string): string {
   const u = new URL(redirectUri);
@@ -38,14 +44,18 @@ const trim = (s: string) => s.replace(/\/+$/, '');
 
 export async function checkAuthorizeRequest(rt: AuthRuntime, tenant: string, p: Record<string, string>): Promise<Checked> {
   // 1. The client must be registered.
-  if (!p.client_id) return { kind: 'page', message: 'The request names no client_id.' };
+  if (!p.client_id) return { kind: 'page', message: 'The request names no client_id.', refusal: 'invalid_request: no client_id' };
   const client = await getClient(rt.db, tenant, p.client_id);
-  if (!client) return { kind: 'page', message: 'The application is not registered with this server.' };
+  if (!client) {
+    return { kind: 'page', message: 'The application is not registered with this server.', refusal: 'invalid_client: the client is not registered', clientId: p.client_id };
+  }
   // 2. redirect_uri must equal a registered one exactly (no prefix or pattern matching).
   if (!p.redirect_uri || !client.redirectUris.includes(p.redirect_uri)) {
-    return { kind: 'page', message: 'The redirect_uri is not registered for this application.' };
+    return { kind: 'page', message: 'The redirect_uri is not registered for this application.', refusal: 'invalid_request: redirect_uri is missing or not registered for the client', clientId: client.id };
   }
-  const back = (error: OAuthErrorCode, d: string): Checked => ({ kind: 'redirect', location: errorRedirect(p.redirect_uri, p.state, error, d) });
+  const back = (error: OAuthErrorCode, d: string): Checked => ({
+    kind: 'redirect', location: errorRedirect(p.redirect_uri, p.state, error, d), refusal: `${error}: ${d}`, clientId: client.id,
+  });
   // 3. Only the authorization code flow.
   if (p.response_type !== 'code') return back('unsupported_response_type', 'response_type must be code');
   if (!p.state) return back('invalid_request', 'state is required');

@@ -1,11 +1,14 @@
 // `fhirgate import` end to end: files (files.ts) become tasks, prepared on worker threads (pool.ts),
 // consumed in order and written in batches (writer.ts, write.ts) while the next batch is being prepared.
 // Memory stays flat in the input size: NDJSON is read line by line in chunks, a JSON file is held only
-// while its task runs, and at most a few tasks and `writers` + 1 batches are in memory.
+// while its task runs, and at most a few tasks and `writers` + 1 batches are in memory; garbage is bounded too
+// (boundHeap), so the process stays under ~400 MB resident whatever the input size.
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { withTx, type Db, type DbContext } from '../../store/session.js';
 import { FhirError } from '../../errors.js';
 import { findMatches, parseCriteria } from '../criteria.js';
@@ -15,6 +18,7 @@ import type { Resolution } from './plan.js';
 import type { ImportProblem, ImportTask, PreparedUnit, TaskResult } from './prepare.js';
 import type { WriteCounts } from './write.js';
 import { createBatchWriter } from './writer.js';
+import { deidSettings } from '../../deid/settings.js';
 
 export interface ImportOptions {
   keepIds: boolean;
@@ -44,6 +48,22 @@ export interface ImportSummary extends WriteCounts {
   resources: number;
   rejected: number;
   problems: ImportProblem[];
+}
+
+/**
+ * The main thread's heap, bounded: V8 grows an uncapped heap to several times its live set when allocation
+ * is fast (measured: 480 MB resident for a ~65 MB live set), and the CLI cannot pass --max-old-space-size.
+ * Past this many bytes in use, a batch boundary runs a full collection (~40 ms, about every 3 batches).
+ */
+const HEAP_CAP = 112 << 20;
+let fullGc: (() => void) | undefined;
+function boundHeap(): void {
+  if (v8.getHeapStatistics().used_heap_size < HEAP_CAP) return;
+  if (!fullGc) {
+    v8.setFlagsFromString('--expose-gc');
+    fullGc = runInNewContext('gc') as () => void;
+  }
+  fullGc();
 }
 
 /** Problems listed in the summary; the rest are counted. */
@@ -91,6 +111,7 @@ export async function importPaths(db: Db, tenant: string, paths: string[], opts:
   let batch: PreparedUnit[] = [];
   let batchItems = 0;
   const flush = async () => {
+    boundHeap();
     const units = batch;
     batch = [];
     batchItems = 0;
@@ -134,7 +155,9 @@ export async function importPaths(db: Db, tenant: string, paths: string[], opts:
 
   let seq = 0;
   const next = () => seq++;
-  const base = { keepIds: opts.keepIds, base: opts.base, resolved: [] as Array<[string, Resolution]> };
+  const d = deidSettings();
+  const deid = { mode: d.mode, key: d.key.toString('base64'), keyId: d.keyId, k: d.k };
+  const base = { keepIds: opts.keepIds, base: opts.base, tenant, deid, resolved: [] as Array<[string, Resolution]> };
   const queue: Array<{ task: ImportTask; pending: Promise<TaskResult> }> = [];
   const depth = opts.workers + 2; // tasks prepared ahead: enough to keep every worker busy, no more (memory)
   try {

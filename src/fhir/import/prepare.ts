@@ -1,16 +1,22 @@
 // The CPU half of import, pure apart from reading the task's file: parse, plan ids (plan.ts), rewrite
 // references (references.ts), validate, stamp meta, extract the search index and serialise, exactly as
 // the REST write path does (src/fhir/resource-write.ts), so imported and REST-created resources are
-// stored alike. Runs in worker threads (worker.ts) or inline; everything in and out is cloneable.
+// stored alike; also the de-identified copy of each (src/deid/copy.ts), and the staging row the bulk writer
+// copies in (store/stage-text.ts). Runs in worker threads (worker.ts) or inline; everything in and out is
+// cloneable, and mostly strings (cheap to clone).
 import { stamp } from '../meta.js';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import type { Resource } from 'fhir/r4';
 import { validateResource } from '../validation/validate.js';
-import { extractIndex, type ExtractedIndex } from '../../search/extract.js';
+import { extractIndex } from '../../search/extract.js';
+import { indexFields, stageLine } from '../../store/stage-text.js';
 import { planValue, type Plan, type Resolution, type WriteMode } from './plan.js';
 import { collectReferences, rewriteSlots, unresolvedConditionals, type RefSlot } from './references.js';
 import { locateJsonError } from './json-error.js';
+import { deidRowOf } from '../../deid/copy.js';
+import type { DeidSettings } from '../../deid/settings.js';
+import type { DeidRow } from '../../store/deid.js';
 
 export interface ImportTask {
   seq: number;
@@ -23,6 +29,10 @@ export interface ImportTask {
   firstLine?: number;
   keepIds: boolean;
   base: string;
+  /** The tenant written to: de-identified pseudonyms are keyed per tenant. */
+  tenant: string;
+  /** De-identification settings (src/deid/settings.ts), the key as base64: workers make the copies. */
+  deid: { mode: DeidSettings['mode']; key: string; keyId: string; k: number };
   /** Answers to conditional criteria (`Type?query` → ids), once the importer has looked them up. */
   resolved: Array<[string, Resolution]>;
   /** meta.lastUpdated of everything this task writes (one instant per Bundle, as a REST transaction). */
@@ -36,7 +46,12 @@ export interface PreparedItem {
   lastUpdated: string;
   /** The stored JSON text, version 1; a later version is re-stamped from it by the writer. */
   content: string;
-  index: ExtractedIndex;
+  /** Patient compartments (`Patient/<id>`) from the index. */
+  compartments: string[];
+  /** Version 1 with its search index as one COPY row of the bulk writer's staging table (store/stage-text.ts). */
+  stage: string;
+  /** The de-identified copy of version 1 (absent for types never copied), its index without the source object. */
+  deid?: DeidRow;
   line?: number;
   entry?: number;
 }
@@ -66,6 +81,13 @@ export interface TaskResult {
   needs: string[];
   /** Resources (entries or lines) the task rejected. */
   rejected: number;
+}
+
+let settings: DeidSettings | undefined;
+/** The task's de-identification settings, decoded once per key. */
+function settingsOf(task: ImportTask): DeidSettings {
+  if (settings?.keyId !== task.deid.keyId || settings.mode !== task.deid.mode) settings = { ...task.deid, key: Buffer.from(task.deid.key, 'base64') };
+  return settings;
 }
 
 function firstIssue(resource: unknown, mode: WriteMode): string | undefined {
@@ -99,7 +121,12 @@ function prepareValue(value: unknown, src: Source, task: ImportTask, resolved: M
     if (e.existing) return void matched++;
     const stamped = stamp(e.resource as unknown as Resource, e.id, 1, task.now);
     const index = extractIndex(stamped);
-    items.push({ type: e.type, id: e.id, mode: e.mode, lastUpdated: task.now, content: JSON.stringify(stamped), index, ...(src.line ? { line: src.line } : {}), ...(e.entry >= 0 ? { entry: e.entry } : {}) });
+    const content = JSON.stringify(stamped);
+    const v = { type: e.type, id: e.id, version: 1, lastUpdated: task.now, compartments: index.compartments, content };
+    const deid = deidRowOf(task.tenant, stamped, 1, index.compartments, settingsOf(task));
+    if (deid) delete (deid.index as { resource?: unknown }).resource; // not needed to write it; costly to clone
+    items.push({ type: e.type, id: e.id, mode: e.mode, lastUpdated: task.now, content, compartments: index.compartments, stage: stageLine(v, indexFields(index)),
+      ...(deid ? { deid } : {}), ...(src.line ? { line: src.line } : {}), ...(e.entry >= 0 ? { entry: e.entry } : {}) });
   });
   const total = plan.entries.length + plan.problems.length;
   if (plan.atomic && problems.length) {

@@ -1,13 +1,13 @@
 // Writes prepared units in the caller's transaction with the REST path's versioning rules (R4
 // http.html#update, resource-write.ts): an upsert of an id that exists locks the current row and,
 // unless nothing but meta would change, stores the next version and keeps the old one in history;
-// an id that does not exist is created as version 1. New rows go in bulk (store/bulk-write.ts),
-// index rows in one writeIndex call per round.
+// an id that does not exist is created as version 1. Versions and their index rows go in bulk
+// (store/bulk-write.ts): the worker already encoded each as a staging row (prepare.ts).
 import type { Tx } from '../../store/session.js';
-import { findExisting, insertNew, lockCurrent, type CurrentRow, type NewRow } from '../../store/bulk-write.js';
+import { insertStaged, lockCurrent, reindexStaged, type CurrentRow } from '../../store/bulk-write.js';
 import { replaceResource } from '../../store/resources.js';
-import { writeIndex, type IndexWrite } from '../../store/search-index.js';
-import { writeDeidCopies, type StoredVersion } from '../../deid/copy.js';
+import { writeCustomIndex } from '../../store/search-index.js';
+import { writeDeidCopies, writeDeidRows, type StoredVersion } from '../../deid/copy.js';
 import type { PreparedItem, PreparedUnit } from './prepare.js';
 
 export interface WriteCounts {
@@ -17,7 +17,7 @@ export interface WriteCounts {
   unchanged: number;
 }
 
-/** At most this many resources per COPY and writeIndex call, so one huge Bundle does not make one huge statement. */
+/** At most this many resources per COPY and statement, so one huge Bundle does not make one huge statement. */
 const ROUND = 5000;
 
 /** JSON text with object keys sorted: equal for equal content whatever order a source wrote it in. */
@@ -74,25 +74,23 @@ function rounds(items: PreparedItem[], counts: WriteCounts): PreparedItem[][] {
 }
 
 /**
- * One round: resources without a current row first (COPY, then their index rows), then the ones that
- * exist, locked in rid order and compared. Locking last keeps concurrent import transactions from
- * queueing behind each other for the few resources they share (Synthea's Organizations); a resource
- * another transaction creates meanwhile makes this one fail on the unique key, and the importer retries
- * its units one by one, after that transaction committed.
+ * One round: every item goes to the staging table by COPY; those without a current row become version 1
+ * with their index rows in the same statement (store/bulk-write.ts), the rest are locked in rid order and
+ * compared. Inserting first keeps concurrent import transactions from queueing behind each other for the
+ * few resources they share (Synthea's Organizations): one that another transaction is creating is waited
+ * for and then updated like any existing resource.
  */
-async function writeRound(tx: Tx, items: PreparedItem[], counts: WriteCounts): Promise<void> {
-  const tenant = tx.ctx.tenant;
-  const upserts = items.filter((i) => i.mode === 'upsert');
-  const existing = upserts.length ? await findExisting(tx, upserts) : new Set<string>();
-  const fresh = existing.size ? items.filter((i) => !existing.has(keyOf(i))) : items;
-  const rows: NewRow[] = fresh.map((i) => ({ type: i.type, id: i.id, version: 1, lastUpdated: i.lastUpdated, compartments: i.index.compartments, content: i.content }));
-  const rids = await insertNew(tx, rows);
-  const index: IndexWrite[] = fresh.map((i) => ({ rid: rids.get(keyOf(i))!, tenant, type: i.type, index: i.index }));
+async function writeRound(tx: Tx, round: PreparedItem[], counts: WriteCounts): Promise<void> {
+  const upsert = round.some((i) => i.mode === 'upsert');
+  // In (type, id) order: two importers inserting the same new resources wait for each other, never deadlock.
+  const items = upsert ? round.slice().sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) : round;
+  const rids = await insertStaged(tx, items.map((i) => i.stage), { skipExisting: upsert });
+  const fresh = rids.size === items.length ? items : items.filter((i) => rids.has(keyOf(i)));
   counts.created += fresh.length;
-  await writeIndex(tx, index);
-  const old = existing.size ? items.filter((i) => existing.has(keyOf(i))) : [];
+  await writeCustomIndex(tx, fresh.map((i) => ({ rid: rids.get(keyOf(i))!, type: i.type, content: i.content })), { fresh: true });
+  const old = fresh.length === items.length ? [] : items.filter((i) => !rids.has(keyOf(i)));
   const current: Map<string, CurrentRow> = old.length ? await lockCurrent(tx, old) : new Map();
-  const replaced: IndexWrite[] = [];
+  const replaced: Array<{ rid: string; type: string; id: string; line: string; content: string }> = [];
   const replacedCopies: StoredVersion[] = [];
   for (const item of old) {
     const prior = current.get(keyOf(item));
@@ -103,15 +101,19 @@ async function writeRound(tx: Tx, items: PreparedItem[], counts: WriteCounts): P
     }
     const version = prior.version + 1;
     const content = restamp(item.content, version);
-    await replaceResource(tx, { ...prior }, { type: item.type, id: item.id, version, lastUpdated: item.lastUpdated, deleted: false, compartments: item.index.compartments, content });
-    replaced.push({ rid: prior.rid, tenant, type: item.type, index: item.index });
-    replacedCopies.push({ content, version, compartments: item.index.compartments });
+    await replaceResource(tx, { ...prior }, { type: item.type, id: item.id, version, lastUpdated: item.lastUpdated, deleted: false, compartments: item.compartments, content });
+    replaced.push({ rid: prior.rid, type: item.type, id: item.id, line: item.stage, content });
+    replacedCopies.push({ content, version, compartments: item.compartments });
     counts.updated++;
   }
-  await writeIndex(tx, replaced);
+  // The index does not depend on meta.versionId: the staged arrays of version 1 serve the new version.
+  await reindexStaged(tx, replaced);
+  await writeCustomIndex(tx, replaced);
   // HOOK(deid): the de-identified copies of this round's new and replaced versions, in the same transaction
   // as the versions themselves (as resource-write.ts does per resource), so none is committed without its copy.
-  await writeDeidCopies(tx, [...fresh.map((i) => ({ content: i.content, version: 1, compartments: i.index.compartments })), ...replacedCopies]);
+  // New versions' copies were made by the workers (prepare.ts); replaced ones are made here, as version N.
+  await writeDeidRows(tx, fresh.flatMap((i) => (i.deid ? [i.deid] : [])));
+  await writeDeidCopies(tx, replacedCopies);
 }
 
 /** Writes every unit's items in `tx`; throws (and the caller rolls back) on the first database error. */

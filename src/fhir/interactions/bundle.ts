@@ -12,9 +12,9 @@ import { outcome } from '../outcome.js';
 import { findMatches, parseCriteria } from '../criteria.js';
 import { createResource, updateResource, newId, deferDerivedWrites, flushDerivedWrites } from '../resource-write.js';
 import { writeResponse, parseETag } from '../respond.js';
-import { rewriteReferences } from '../references.js';
+import { collectReferences, conditionalTarget } from '../import/references.js';
 import { assertAllowed } from '../../auth/enforce.js';
-import { now } from './write.js';
+import { now, refuseHiddenUpdateCreate } from './write.js';
 
 const ORDER: Record<string, number> = { DELETE: 0, POST: 1, PUT: 2, PATCH: 2, GET: 3, HEAD: 3 };
 
@@ -54,6 +54,37 @@ export async function bundle(req: FhirRequest, svc: Services): Promise<FhirRespo
   // The Bundle's AuditEvent commits with its writes ("no audit row, no data").
   const parts = await withAuditedTx(req, svc, (tx) => transaction(req, entries, tx, svc), (p) => p.join(','));
   return { status: 200, raw: `{"resourceType":"Bundle","type":"transaction-response","entry":[${parts.join(',')}]}` };
+}
+
+type Finder = (type: string, criteria: Array<[string, string]>) => Promise<Array<{ id: string }>>;
+
+/**
+ * References of an entry's resource rewritten in place (R4 http.html#trules, as src/fhir/references.ts): an
+ * entry's fullUrl becomes its `Type/id`, an absolute URL under this base becomes relative, a conditional
+ * reference must match exactly one resource (looked up once per Bundle). In place and without a promise per
+ * node: the Bundle is this request's own, and copying every node costs more than storing it.
+ */
+async function rewriteInPlace(resource: object, idMap: Map<string, string>, cache: Map<string, string>, find: Finder, base: string): Promise<void> {
+  for (const s of collectReferences(resource, [])) {
+    const ref = s.value;
+    const mapped = idMap.get(ref);
+    if (mapped) s.holder.reference = mapped;
+    else if (ref.startsWith(base + '/')) s.holder.reference = ref.slice(base.length + 1);
+    else {
+      const c = conditionalTarget(ref);
+      if (!c) {
+        if (ref.startsWith('urn:uuid:') || ref.startsWith('urn:oid:')) throw badRequest(`reference '${ref.slice(0, 80)}' names no entry of the transaction`);
+        continue;
+      }
+      let resolved = cache.get(ref);
+      if (!resolved) {
+        const found = await find(c.type, parseCriteria(c.query));
+        if (found.length !== 1) throw preconditionFailed(`conditional reference ${c.type}?… matched ${found.length === 0 ? 'no' : 'more than one'} resource`);
+        cache.set(ref, (resolved = `${c.type}/${found[0].id}`));
+      }
+      s.holder.reference = resolved;
+    }
+  }
 }
 
 interface Planned {
@@ -100,9 +131,11 @@ async function transaction(req: FhirRequest, entries: BundleEntry[], tx: Tx, svc
     }
   }
   // 2. Rewrite urn:uuid and conditional references in every resource before anything is written.
+  const conditional = new Map<string, string>();
   for (const p of plans) {
     if (p.entry.resource && (p.req.method === 'POST' || p.req.method === 'PUT')) {
-      p.req.body = await rewriteReferences(p.entry.resource, idMap, (type, criteria) => findMatches(tx, svc, type, criteria), base);
+      await rewriteInPlace(p.entry.resource, idMap, conditional, (type, criteria) => findMatches(tx, svc, type, criteria), base);
+      p.req.body = p.entry.resource;
     }
   }
   // 3. Execute in the spec's order; answer in the Bundle's order.
@@ -111,8 +144,8 @@ async function transaction(req: FhirRequest, entries: BundleEntry[], tx: Tx, svc
   const at = now();
   deferDerivedWrites(tx);
   for (const p of ordered) {
-    // Reads see the Bundle's writes: their index rows are written before the first GET or HEAD.
-    if (ORDER[p.req.method] === ORDER.GET) await flushDerivedWrites(tx);
+    // Reads see the Bundle's writes: its creates and index rows are stored before a PATCH, GET or HEAD.
+    if (p.req.method !== 'POST' && p.req.method !== 'PUT') await flushDerivedWrites(tx);
     try {
       out[p.index] = entryResponse(await execute(p, at, tx, svc), base);
     } catch (e) {
@@ -140,6 +173,8 @@ async function execute(p: Planned, at: string, tx: Tx, svc: Services): Promise<F
     assertAllowed(req.ctx, 'update', p.target.type);
     const resource = { ...(req.body as Resource), id: p.target.id } as Resource;
     const ifMatch = req.headers['if-match'] ? parseETag(req.headers['if-match'], 'ifMatch') : undefined;
+    // The same answer as a plain PUT: a patient-context caller learns nothing of ids it cannot see.
+    await refuseHiddenUpdateCreate(tx, p.target.type, p.target.id);
     const r = await updateResource(tx, p.target.type, p.target.id, resource, at, { ifMatch });
     return writeResponse(req, r.stored, r.created ? 201 : 200, svc.config.fhirBase, 'updated');
   }

@@ -2,19 +2,22 @@
 // and vread answer from deid.resource by pseudonymous id, through the normal FHIR URLs. The researcher
 // role has no privilege on schema fhir, so any other path fails in the database (403), not just here.
 // Only the current version is kept de-identified: vread of it works, older versions are 404.
-// Search over the copy is not built yet (see the compliance report: the search compiler pointed at
-// schema deid's mirror index tables).
+// Search runs over the copy and its own index (deid-search.ts, migrations/040); everything else
+// (history, operations, writes) is refused.
 import type { FhirRequest, FhirResponse } from '../types.js';
 import type { Tx } from '../../store/session.js';
 import type { TxHandler } from '../routes.js';
 import { readDeid } from '../../store/deid.js';
 import { badRequest, forbidden, notFound } from '../../errors.js';
+import { deidSearch } from './deid-search.js';
 
 function headers(version: number): Record<string, string> {
   return { ETag: `W/"${version}"` };
 }
 
 export async function deidRead(req: FhirRequest, tx: Tx): Promise<FhirResponse> {
+  // Operations needing read access ($everything) match 'read' too: not available on the copy.
+  if (req.segments.length !== 2) return refuse(req);
   const [type, id] = req.segments;
   const r = await readDeid(tx, type, id);
   if (!r) throw notFound(`${type}/${id} is not known`);
@@ -40,6 +43,7 @@ export function researcherHandler(interaction: string): TxHandler {
   switch (interaction) {
     case 'read': return deidRead;
     case 'vread': return deidVread;
+    case 'search': return deidSearch;
     default: return refuse;
   }
 }

@@ -11,6 +11,7 @@ import { plan } from '../../search/plan.js';
 import { pageQuery, countQuery, fastCountQuery, matchQuery, type QueryOptions } from '../../search/query.js';
 import { decodeCursor, encodeCursor, sortFingerprint, type Cursor } from '../../search/cursor.js';
 import { paramError, type SearchRequest } from '../../search/model.js';
+import type { SearchSchema } from '../../search/params/common.js';
 import { isResourceType, resourceTypes } from '../../registry/search-params.js';
 import { patientCompartmentTypes } from '../../registry/compartments.js';
 import { searchsetText, searchUrl, type BundleEntry } from './search-bundle.js';
@@ -33,12 +34,17 @@ function typesParam(req: FhirRequest): string[] | undefined {
 }
 
 /** Plans, runs and renders one search in a transaction (the core every entry point shares). */
-export async function runSearch(req: FhirRequest, tx: Tx, svc: Services, scope: Scope): Promise<FhirResponse> {
+export async function runSearch(req: FhirRequest, tx: Tx, svc: Services, scope: Scope, schema: SearchSchema = 'fhir'): Promise<FhirResponse> {
   const tenant = req.ctx.tenant;
-  await ensureCustomParams(tx, tenant);
+  const deid = schema === 'deid';
+  // The de-identified copy (researchers, deid-search.ts): built-in parameters only, since a tenant's custom
+  // SearchParameters live in schema fhir and their index rows are not copied; contained resources are not
+  // indexed there, so _contained is refused rather than answered as a top-level search.
+  if (!deid) await ensureCustomParams(tx, tenant);
   const params = req.params;
-  const sr = plan({ types: scope.types, params, compartment: scope.compartment, strict: strictOf(req), tenant });
-  const opts: QueryOptions = { tenant, base: svc.config.fhirBase, now: Date.now() };
+  const sr = plan({ types: scope.types, params, compartment: scope.compartment, strict: strictOf(req), tenant: deid ? undefined : tenant });
+  if (deid && (sr as { contained?: unknown }).contained) throw paramError('_contained', 'is not available on the de-identified copy');
+  const opts: QueryOptions = { tenant, base: svc.config.fhirBase, now: Date.now(), ...(deid ? { schema } : {}) };
   const warnings = sr.ignored.map((i) => `${i.name}: ${i.reason}`);
   const ignoredNames = new Set(sr.ignored.map((i) => i.name));
   const selfParams = params.filter(([k]) => !ignoredNames.has(k));
@@ -70,7 +76,7 @@ export async function runSearch(req: FhirRequest, tx: Tx, svc: Services, scope: 
 
   const entries: BundleEntry[] = rows.map((r) => ({ type: r.type, id: r.id, content: r.content, mode: 'match' }));
   if (sr.include.length && rows.length) {
-    for (const inc of await runIncludes(tx, rows, sr.include, tenant)) entries.push({ type: inc.type, id: inc.id, content: inc.content, mode: 'include' });
+    for (const inc of await runIncludes(tx, rows, sr.include, tenant, 3, 2000, schema)) entries.push({ type: inc.type, id: inc.id, content: inc.content, mode: 'include' });
   }
 
   const links = [{ relation: 'self', url: searchUrl(base, scope.path, selfParams, {}) }];

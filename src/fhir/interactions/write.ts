@@ -1,13 +1,21 @@
 // create, update, patch and delete over HTTP (R4 http.html#create, #update, #patch, #delete), each with its
 // conditional form. The write logic itself is in ../resource-write.ts; here are the HTTP rules:
 // status codes, If-Match, If-None-Exist, Prefer.
+// Update as create (http.html#upsert) is not offered to patient-context callers: R4 security.html
+// "Access Denied Response Handling" notes that a server allowing PUT to a new location cannot answer
+// 404, so PUT becomes a test for ids the caller may not see (it answered 409 for an id in another
+// patient's compartment, 201 or 403 for a free one). Such a caller now gets the same 405 for every id
+// it cannot see, existing or not (http.html#rejecting-updates: "405 Method Not Allowed - the resource
+// did not exist prior to the update, and the server does not allow client defined ids"), before
+// anything is written; creating goes through POST, which assigns the id.
 import type { Resource } from 'fhir/r4';
 import jsonpatch from 'fast-json-patch';
 import type { FhirRequest, FhirResponse } from '../types.js';
 import type { Tx } from '../../store/session.js';
 import type { Services } from '../services.js';
 import { badRequest, FhirError, preconditionFailed, unprocessable } from '../../errors.js';
-import { createResource, updateResource, deleteResource, readLive, newId } from '../resource-write.js';
+import { createResource, updateResource, deleteResource, readLive, newId, assertId } from '../resource-write.js';
+import { readCurrent } from '../../store/resources.js';
 import { writeResponse, parseETag, versionHeaders, returnPreference } from '../respond.js';
 import { findMatches, parseCriteria } from '../criteria.js';
 import { info } from '../outcome.js';
@@ -46,9 +54,24 @@ export async function create(req: FhirRequest, tx: Tx, svc: Services): Promise<F
   return writeResponse(req, r.stored, 201, svc.config.fhirBase, `created ${type}/${r.stored.id}`);
 }
 
+/**
+ * Refuses update-as-create to a patient-context caller (see the header): when `type/id` is not visible
+ * to it, whether it is free or in another patient's compartment, the answer is one and the same 405.
+ * Exported for the transaction Bundle's PUT entries, which must answer alike.
+ */
+export async function refuseHiddenUpdateCreate(tx: Tx, type: string, id: string): Promise<void> {
+  if (!tx.ctx.patient) return;
+  assertId(id);
+  if (await readCurrent(tx, type, id)) return;
+  throw new FhirError(405, 'not-supported',
+    `${type}/${id} is not known to this client, and a patient-context token cannot choose the id of a new resource (update as create): create it with POST`,
+    { headers: { Allow: 'GET, HEAD, PATCH, DELETE' } });
+}
+
 export async function update(req: FhirRequest, tx: Tx, svc: Services): Promise<FhirResponse> {
   const [type, id] = req.segments;
   const resource = bodyResource(req, type);
+  await refuseHiddenUpdateCreate(tx, type, id);
   const r = await updateResource(tx, type, id, resource, now(), { ifMatch: ifMatch(req) });
   return writeResponse(req, r.stored, r.created ? 201 : 200, svc.config.fhirBase, `${r.created ? 'created' : 'updated'} ${type}/${id}`);
 }

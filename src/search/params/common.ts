@@ -1,9 +1,15 @@
 // What every parameter-type compiler shares: the compile context and the shape of its answer, an
-// index-table condition (rendered by compile.ts as `rid in (select rid from fhir.<table> x where …)`).
+// index-table condition (rendered by compile.ts as `rid in (select rid from <schema>.<table> x where …)`).
 import type { Frag } from '../sql.js';
 import type { ParamSet } from '../model.js';
 import { keyText, paramKey } from '../hash.js';
-import { typed, sql } from '../sql.js';
+import { typed, sql, ident } from '../sql.js';
+
+/**
+ * Which copy a search reads: the identified tables (schema fhir) or the de-identified mirror (schema deid,
+ * migrations/040_deid_search_index.sql), the only one the researcher role can read. Same table shapes.
+ */
+export type SearchSchema = 'fhir' | 'deid';
 
 export interface Ctx {
   tenant: string;
@@ -13,6 +19,13 @@ export interface Ctx {
   now: number;
   /** A fresh table alias. */
   alias(prefix: string): string;
+  /** Schema of every table the query names (default fhir). */
+  schema?: SearchSchema;
+}
+
+/** `<schema>.<table>` for the context's schema (allow-listed names only). */
+export function tbl(ctx: { schema?: SearchSchema }, name: 'resource' | IndexTable | 'sp_text' | 'sp_contained'): Frag {
+  return sql`${ident(ctx.schema ?? 'fhir')}.${ident(name)}`;
 }
 
 export type IndexTable = 'sp_token' | 'sp_string' | 'sp_reference' | 'sp_date' | 'sp_number' | 'sp_composite';

@@ -1,13 +1,14 @@
 // composite parameters (R4 search.html#composite): values joined by $, one per component
-// (Observation?code-value-quantity=http://loinc.org|8480-6$gt100). All components but an ordered last one
-// (quantity, number, date) hash together into sp_composite.h exactly as extract.ts builds them; the ordered
-// last one compares on lo/hi. Also `near` (special, search.html#special): Location within a distance.
+// (Observation?code-value-quantity=http://loinc.org|8480-6$gt100). The leading unordered components hash
+// together into sp_composite.h exactly as extract-rows.ts builds them; an ordered last one (quantity, number,
+// date) compares on lo/hi, two ordered number components (MolecularSequence `…-window-coordinate=1$lt44$gt55`)
+// compare as the points lo and hi (keys.ts compositeShape). Also `near` (special, search.html#special).
 import { sql, or, and, type Frag } from '../sql.js';
 import type { Expr } from '../model.js';
 import { paramError } from '../model.js';
 import { splitEscaped, unescape } from '../escape.js';
 import { keyText } from '../hash.js';
-import { compositeKey, variant, normalizeString } from '../keys.js';
+import { compositeKey, compositeShape, variant, normalizeString } from '../keys.js';
 import { parseRefValue } from './reference.js';
 import { parseQuantityValue, parseNumberValue, numberCondition, unitCondition } from './number.js';
 import { parseDateValue, rangeCondition } from './date.js';
@@ -35,17 +36,23 @@ function variantOf(type: string, value: string, name: string, ctx: Ctx): string 
 export function compositeCondition(e: ValueExpr, x: Frag, ctx: Ctx): IndexCond {
   if (e.modifier !== undefined) throw paramError(e.name, `the modifier :${e.modifier} is not supported on composite parameters`);
   const comps = e.ps.params[0].components ?? [];
-  if (comps.length < 2 || e.ps.params.some((p) => (p.components ?? []).map((c) => c.type).join() !== comps.map((c) => c.type).join())) {
+  const shape = compositeShape(comps.map((c) => c.type));
+  if (!shape || e.ps.params.some((p) => (p.components ?? []).map((c) => c.type).join() !== comps.map((c) => c.type).join())) {
     throw paramError(e.name, 'this composite parameter is not supported');
   }
   const last = comps[comps.length - 1];
-  const ordered = last.type === 'quantity' || last.type === 'number' || last.type === 'date';
   const conds = e.values.map((value) => {
     const parts = splitEscaped(value, '$');
     if (parts.length !== comps.length) throw paramError(e.name, `needs ${comps.length} components separated by $`);
-    const heads = (ordered ? parts.slice(0, -1) : parts).map((p, i) => variantOf(comps[i].type, p, e.name, ctx));
+    const heads = parts.slice(0, shape.ordered === 0 ? parts.length : shape.hashed).map((p, i) => variantOf(comps[i].type, p, e.name, ctx));
     const keys = inKeys(sql`${x}.h`, e.ps.params.map((p) => keyText(compositeKey(p.key, heads))));
-    if (!ordered) return keys;
+    if (shape.ordered === 0) return keys;
+    if (shape.ordered === 2) {
+      // Two coordinates, each a point: the first stored in lo, the second in hi.
+      const a = parseNumberValue(unescape(parts[parts.length - 2]), e.name);
+      const b = parseNumberValue(unescape(parts[parts.length - 1]), e.name);
+      return sql`(${keys} and ${numberCondition(a, sql`${x}.lo`, sql`${x}.lo`)} and ${numberCondition(b, sql`${x}.hi`, sql`${x}.hi`)})`;
+    }
     const tail = parts[parts.length - 1];
     let cond: Frag;
     if (last.type === 'date') {

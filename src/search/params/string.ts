@@ -44,20 +44,44 @@ export function stringValueCondition(e: ValueExpr, x: Frag): IndexCond {
   return { table: 'sp_string', where: sql`${inKeys(sql`${x}.p`, paramKeys(e.ps))} and ${stringCondition(e.values.map(unescape), op, x, e.name)}` };
 }
 
-/** uri (search.html#uri): exact; :below = the value and anything under it; :above = the value or a URL it is under. */
+/**
+ * uri (R4 search.html#uri): exact by default. :below, "a URL that starts with" the value, on path-segment
+ * boundaries (http://acme.org/fhir/ matches http://acme.org/fhir and …/fhir/ValueSet/1, not …/fhirx); :above,
+ * the stored URL is the value or a segment prefix of it (url:above=…/ValueSet/123/_history/5 matches
+ * …/ValueSet/123). "The :above and :below modifiers only apply to URLs, and not URNs such as OIDs": a 400.
+ * _filter's `sw` asks for a plain prefix (op 'starts').
+ */
 export function uriCondition(e: ValueExpr, x: Frag): IndexCond {
   const values = e.values.map(unescape);
   if (values.some((v) => v === '')) throw paramError(e.name, 'a uri value is empty');
   let cond: Frag;
-  if (e.modifier === undefined) cond = sql`${x}.v = any(${values})`;
-  else if (e.modifier === 'below') cond = or(values.map((v) => sql`(${x}.v >= ${v} and ${x}.v < ${v + TOP})`));
-  else if (e.modifier === 'above') {
-    const prefixes = values.flatMap((v) => {
-      const out: string[] = [];
-      for (let i = v.indexOf('/', v.indexOf('//') + 2); i > 0; i = v.indexOf('/', i + 1)) out.push(v.slice(0, i));
-      return [...out, v];
-    });
-    cond = sql`${x}.v = any(${prefixes})`;
+  if (e.op === 'starts') cond = or(values.map((v) => sql`(${x}.v >= ${v} and ${x}.v < ${v + TOP})`));
+  else if (e.modifier === undefined) cond = sql`${x}.v = any(${values})`;
+  else if (e.modifier === 'below' || e.modifier === 'above') {
+    const urn = values.find((v) => /^urn:/i.test(v));
+    if (urn) throw paramError(e.name, `:${e.modifier} applies to URLs, not URNs such as '${urn.slice(0, 60)}' (R4 search.html#uri)`);
+    cond = e.modifier === 'below'
+      ? or(values.map((v) => {
+        const base = trimSlash(v);
+        return sql`(${x}.v = ${base} or (${x}.v >= ${`${base}/`} and ${x}.v < ${`${base}/${TOP}`}))`;
+      }))
+      : sql`${x}.v = any(${[...new Set(values.flatMap(segmentPrefixes))]})`;
   } else throw paramError(e.name, `the modifier :${e.modifier} is not supported on uri parameters`);
   return { table: 'sp_string', where: sql`${inKeys(sql`${x}.p`, paramKeys(e.ps))} and ${cond}` };
+}
+
+/** The URL without trailing slashes (but never shorter than its scheme and authority). */
+function trimSlash(v: string): string {
+  const t = v.replace(/\/+$/, '');
+  return t.endsWith(':') || t.endsWith(':/') ? v : t;
+}
+
+/** The URL and every path-segment prefix of it after the authority, each with and without a trailing slash. */
+function segmentPrefixes(v: string): string[] {
+  const base = trimSlash(v);
+  const start = base.indexOf('//');
+  const first = base.indexOf('/', start >= 0 ? start + 2 : 0);
+  const out = [v, base, `${base}/`];
+  for (let i = first; i > 0; i = base.indexOf('/', i + 1)) out.push(base.slice(0, i), base.slice(0, i + 1));
+  return out;
 }

@@ -1,9 +1,11 @@
 // token parameters (R4 search.html#token): [code], [system]|[code], |[code], [system]|; modifiers :not,
-// :text (string match on display/text), :of-type (Identifier type|value), :in / :not-in (R4 value sets).
+// :text (string match on display/text), :of-type (Identifier type|value), :in / :not-in (R4 value sets);
+// :above / :below (subsumption) are refused with a 400 (no code system hierarchies here).
 // Matching is exact and case-sensitive on the hashed value forms of src/search/keys.ts.
 import { sql } from '../sql.js';
 import type { Expr } from '../model.js';
 import { paramError } from '../model.js';
+import { FhirError } from '../../errors.js';
 import { splitEscaped, unescape } from '../escape.js';
 import { keyText } from '../hash.js';
 import { tokenCode, tokenSystemCode, tokenSystem, tokenOfType, derived } from '../keys.js';
@@ -61,6 +63,12 @@ export function tokenCondition(e: ValueExpr, x: ReturnType<typeof sql>): IndexCo
     }
     case 'text':
       return { table: 'sp_string', where: sql`${inKeys(sql`${x}.p`, paramKeys(e.ps, ':text'))} and ${stringCondition(e.values.map(unescape), 'starts', x, e.name)}` };
+    case 'above':
+    case 'below':
+      // Subsumption (R4 search.html#token, codesystem.html#subsumption) needs the code system's hierarchy; the
+      // registry holds only flat value set expansions. Matching the code alone would silently drop descendants.
+      throw new FhirError(400, 'not-supported', `parameter ${e.name}: the modifier :${e.modifier} (subsumption) is not supported: `
+        + 'this server has no code system hierarchies to test is-a relationships with', { expression: [e.name] });
     default:
       throw paramError(e.name, `the modifier :${e.modifier} is not supported on token parameters`);
   }
