@@ -140,7 +140,12 @@ async function transaction(req: FhirRequest, entries: BundleEntry[], tx: Tx, svc
   }
   // 3. Execute in the spec's order; answer in the Bundle's order.
   const out: string[] = new Array(plans.length);
-  const ordered = [...plans].sort((a, b) => ORDER[a.req.method] - ORDER[b.req.method] || a.index - b.index);
+  // Within DELETE and within PUT/PATCH the spec fixes no order, so those go by target (type, id): concurrent
+  // Bundles touching the same resources (the shared Organizations of patient bundles) then take their row
+  // locks in one order and wait for each other instead of deadlocking (a 409 the client would have to retry).
+  const lockKey = (p: Planned): string => (p.req.method !== 'POST' && p.target ? `${p.target.type}/${p.target.id}` : '');
+  const ordered = [...plans].sort((a, b) => ORDER[a.req.method] - ORDER[b.req.method]
+    || (lockKey(a) < lockKey(b) ? -1 : lockKey(a) > lockKey(b) ? 1 : 0) || a.index - b.index);
   const at = now();
   deferDerivedWrites(tx);
   for (const p of ordered) {
