@@ -2,15 +2,12 @@
 // request roles append only through audit.append(); UPDATE, DELETE and TRUNCATE are refused even for
 // the owner; a superuser who bypasses triggers (session_replication_role = replica) is caught by
 // `audit verify`, which names the edited, removed or reordered event. Each case uses its own tenant.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type pg from 'pg';
-import { createTestDatabase } from '../helpers/server.js';
-import { createPool, type Pool } from '../../src/store/pool.js';
-import { migrate } from '../../src/store/migrate.js';
+import { createPool } from '../../src/store/pool.js';
 import { withTx, type DbRole } from '../../src/store/session.js';
 import { appendAudit } from '../../src/store/audit.js';
 import { buildAuditRows } from '../../src/audit/balp.js';
@@ -20,24 +17,10 @@ import { writeCheckpoint } from '../../src/audit/checkpoint.js';
 import { archiveBefore, archiveDir } from '../../src/audit/archive.js';
 import { run as verifyCli } from '../../src/cli/audit-verify.js';
 import type { Config } from '../../src/config.js';
-import { ownerClient, asRole } from './helpers.js';
+import { asRole, useMigratedDatabase } from './helpers.js';
 
-let database: { url: string; drop: () => Promise<void> };
-let pool: Pool;
-let c: pg.Client;
+const db = useMigratedDatabase();
 const dataDir = mkdtempSync(join(tmpdir(), 'fhirgate-audit-'));
-
-before(async () => {
-  database = await createTestDatabase();
-  pool = createPool(database.url, 8);
-  await migrate(pool);
-  c = await ownerClient(database.url);
-});
-after(async () => {
-  await c?.end();
-  await pool?.end();
-  await database?.drop();
-});
 
 function rows(n: number, recorded?: string) {
   return Array.from({ length: n }, (_, i) => buildAuditRows({
@@ -48,21 +31,21 @@ function rows(n: number, recorded?: string) {
 }
 
 async function append(tenant: string, n: number, role: DbRole = 'clinician', recorded?: string) {
-  await withTx({ pool }, { tenant, role }, async (tx) => appendAudit(tx, rows(n, recorded)));
+  await withTx({ pool: db.pool }, { tenant, role }, async (tx) => appendAudit(tx, rows(n, recorded)));
 }
 
-const verify = (tenant: string) => verifyAudit({ pool }, tenant, { dataDir, trusted: loadTrustedKeys(dataDir) });
+const verify = (tenant: string) => verifyAudit({ pool: db.pool }, tenant, { dataDir, trusted: loadTrustedKeys(dataDir) });
 
 /** As a superuser that bypasses triggers: the attack audit verify must reveal. */
 async function tamper(sql: string, values: unknown[] = []) {
-  await c.query('begin');
-  await c.query('set local session_replication_role = replica');
-  await c.query(sql, values);
-  await c.query('commit');
+  await db.c.query('begin');
+  await db.c.query('set local session_replication_role = replica');
+  await db.c.query(sql, values);
+  await db.c.query('commit');
 }
 
 async function eventAt(tenant: string, offset: number): Promise<{ id: string; stripe: number; pos: string }> {
-  const r = await c.query('select id, stripe, pos from audit.event where tenant = $1 order by stripe, pos offset $2 limit 1', [tenant, offset]);
+  const r = await db.c.query('select id, stripe, pos from audit.event where tenant = $1 order by stripe, pos offset $2 limit 1', [tenant, offset]);
   return r.rows[0];
 }
 
@@ -78,15 +61,15 @@ test('UPDATE, DELETE, TRUNCATE and direct INSERT are refused: request roles and 
   for (const role of ['clinician', 'patient', 'researcher', 'auditor', 'admin', 'system']) {
     for (const sql of [`update audit.event set outcome = 4`, `delete from audit.event`, `truncate audit.event`,
       `insert into audit.event select * from audit.event limit 1`, `update audit.chain_head set pos = 0`, `delete from audit.checkpoint`]) {
-      const e = await asRole(c, { role, tenant: 'ro' }, () => c.query(sql));
+      const e = await asRole(db.c, { role, tenant: 'ro' }, () => db.c.query(sql));
       assert.match(String(e), /permission denied/, `${role}: ${sql}`);
     }
   }
   for (const sql of ['update audit.event set outcome = 4', 'delete from audit.event', 'truncate audit.event', 'truncate audit.chain_head',
     'delete from audit.chain_head', 'update audit.chain_head set pos = 0', 'truncate audit.checkpoint']) {
-    await assert.rejects(c.query(sql), /append-only|only moves forward/, `owner: ${sql}`);
+    await assert.rejects(db.c.query(sql), /append-only|only moves forward/, `owner: ${sql}`);
   }
-  const e = await asRole(c, { role: 'clinician' }, () => c.query(`select audit.append('[{"id":"a"}]'::jsonb)`));
+  const e = await asRole(db.c, { role: 'clinician' }, () => db.c.query(`select audit.append('[{"id":"a"}]'::jsonb)`));
   assert.match(String(e), /no tenant/);
   assert.equal((await verify('ro')).events, 3);
 });
@@ -95,16 +78,16 @@ test('concurrent appends use several chains and every chain stays contiguous', a
   await Promise.all(Array.from({ length: 40 }, () => append('busy', 3)));
   const r = await verify('busy');
   assert.equal(r.events, 120);
-  const stripes = await c.query(`select count(distinct stripe)::int as n from audit.event where tenant = 'busy'`);
+  const stripes = await db.c.query(`select count(distinct stripe)::int as n from audit.event where tenant = 'busy'`);
   assert.ok(stripes.rows[0].n > 1, 'appends were spread over stripes');
 });
 
 test('hashing does not depend on the session time zone', async () => {
-  const tz = createPool(database.url.replace(/\/([^/?]+)$/, '/$1?options=-c%20timezone%3DAmerica%2FNew_York'), 2);
+  const tz = createPool(db.url.replace(/\/([^/?]+)$/, '/$1?options=-c%20timezone%3DAmerica%2FNew_York'), 2);
   try {
     await withTx({ pool: tz }, { tenant: 'tz', role: 'system' }, async (tx) => appendAudit(tx, rows(3)));
     await append('tz', 2);
-    const tokyo = createPool(database.url.replace(/\/([^/?]+)$/, '/$1?options=-c%20timezone%3DAsia%2FTokyo%20-c%20datestyle%3DGerman'), 2);
+    const tokyo = createPool(db.url.replace(/\/([^/?]+)$/, '/$1?options=-c%20timezone%3DAsia%2FTokyo%20-c%20datestyle%3DGerman'), 2);
     try {
       assert.equal((await verifyAudit({ pool: tokyo }, 'tz', { dataDir, trusted: loadTrustedKeys(dataDir) })).events, 5);
     } finally {
@@ -123,7 +106,7 @@ test('verification while appends run sees one consistent snapshot', async () => 
 });
 
 test('events hashed in the 032 line format (before migration 033) still verify; tampering them does not', async () => {
-  await withTx({ pool }, { tenant: 'legacy', role: 'system' }, async (tx) => appendAudit(tx, rows(1)));
+  await withTx({ pool: db.pool }, { tenant: 'legacy', role: 'system' }, async (tx) => appendAudit(tx, rows(1)));
   const old = `sha256(prev_hash || convert_to(concat_ws(E'\\n', tenant, stripe::text, pos::text, id,
     to_char(recorded at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), type, subtype, action, outcome::text, agent, patient, entity, content), 'UTF8'))`;
   await tamper(`update audit.event set hash = ${old} where tenant = 'legacy'`);
@@ -141,10 +124,10 @@ test('an edited event is named', async () => {
 });
 
 test('an edit that also recomputes that event\'s hash is still caught at the next link', async () => {
-  await withTx({ pool }, { tenant: 'rehash', role: 'system' }, async (tx) => appendAudit(tx, rows(3)));
-  const r = await c.query(`select stripe, min(pos)::int as p from audit.event where tenant = 'rehash' group by stripe having count(*) >= 2 limit 1`);
+  await withTx({ pool: db.pool }, { tenant: 'rehash', role: 'system' }, async (tx) => appendAudit(tx, rows(3)));
+  const r = await db.c.query(`select stripe, min(pos)::int as p from audit.event where tenant = 'rehash' group by stripe having count(*) >= 2 limit 1`);
   const { stripe, p } = r.rows[0];
-  const victim = await c.query(`select id from audit.event where tenant = 'rehash' and stripe = $1 and pos = $2`, [stripe, p]);
+  const victim = await db.c.query(`select id from audit.event where tenant = 'rehash' and stripe = $1 and pos = $2`, [stripe, p]);
   await tamper(`update audit.event set agent = 'someone-else',
     hash = sha256(prev_hash || convert_to(audit.hash_line(tenant, stripe, pos, id, recorded, type, subtype, action, outcome, 'someone-else', patient, entity, content), 'UTF8'))
     where tenant = 'rehash' and stripe = $1 and pos = $2`, [stripe, p]);
@@ -152,19 +135,19 @@ test('an edit that also recomputes that event\'s hash is still caught at the nex
 });
 
 test('a removed event is named (gap), a removed tail is caught by the head', async () => {
-  await withTx({ pool }, { tenant: 'gap', role: 'system' }, async (tx) => appendAudit(tx, rows(5)));
+  await withTx({ pool: db.pool }, { tenant: 'gap', role: 'system' }, async (tx) => appendAudit(tx, rows(5)));
   const mid = await eventAt('gap', 2);
   await tamper(`delete from audit.event where tenant = 'gap' and stripe = $1 and pos = $2`, [mid.stripe, mid.pos]);
   await assert.rejects(verify('gap'), (e: Error) => /removed/.test(e.message) && e.message.includes(`position`));
 
-  await withTx({ pool }, { tenant: 'tail', role: 'system' }, async (tx) => appendAudit(tx, rows(5)));
+  await withTx({ pool: db.pool }, { tenant: 'tail', role: 'system' }, async (tx) => appendAudit(tx, rows(5)));
   const last = await eventAt('tail', 4);
   await tamper(`delete from audit.event where tenant = 'tail' and stripe = $1 and pos = $2`, [last.stripe, last.pos]);
   await assert.rejects(verify('tail'), /removed/);
 });
 
 test('reordered events are detected', async () => {
-  await withTx({ pool }, { tenant: 'order', role: 'system' }, async (tx) => appendAudit(tx, rows(4)));
+  await withTx({ pool: db.pool }, { tenant: 'order', role: 'system' }, async (tx) => appendAudit(tx, rows(4)));
   const a = await eventAt('order', 1);
   const b = await eventAt('order', 2);
   await tamper(`update audit.event set pos = -1 where tenant = 'order' and stripe = $1 and pos = $2`, [a.stripe, a.pos]);
@@ -174,11 +157,11 @@ test('reordered events are detected', async () => {
 });
 
 test('a truncated tail with a rewound head is caught by the signed checkpoint (table and file)', async () => {
-  await withTx({ pool }, { tenant: 'cp', role: 'system' }, async (tx) => appendAudit(tx, rows(4)));
-  await writeCheckpoint({ pool }, 'cp', loadSigner(dataDir), dataDir);
+  await withTx({ pool: db.pool }, { tenant: 'cp', role: 'system' }, async (tx) => appendAudit(tx, rows(4)));
+  await writeCheckpoint({ pool: db.pool }, 'cp', loadSigner(dataDir), dataDir);
   assert.equal((await verify('cp')).checkpoints, 1);
   const last = await eventAt('cp', 3);
-  const prev = await c.query(`select pos, hash from audit.event where tenant = 'cp' and stripe = $1 and pos = $2::bigint - 1`, [last.stripe, last.pos]);
+  const prev = await db.c.query(`select pos, hash from audit.event where tenant = 'cp' and stripe = $1 and pos = $2::bigint - 1`, [last.stripe, last.pos]);
   await tamper(`delete from audit.event where tenant = 'cp' and stripe = $1 and pos = $2`, [last.stripe, last.pos]);
   await tamper(`update audit.chain_head set pos = $2, hash = $3 where tenant = 'cp' and stripe = $1`, [last.stripe, prev.rows[0].pos, prev.rows[0].hash]);
   await assert.rejects(verify('cp'), /checkpoint.*removed/);
@@ -191,9 +174,9 @@ test('retention: old events are archived, verified and removed; the chain verifi
   await append('arch', 6, 'system', '2010-05-01T00:00:00.000Z');
   await append('arch', 2);
   const signer = loadSigner(dataDir);
-  const r = await archiveBefore({ pool }, 'arch', '2015-01-01T00:00:00.000Z', { dataDir, signer });
+  const r = await archiveBefore({ pool: db.pool }, 'arch', '2015-01-01T00:00:00.000Z', { dataDir, signer });
   assert.equal(r.archived, 6);
-  const hot = await c.query(`select count(*)::int as n from audit.event where tenant = 'arch'`);
+  const hot = await db.c.query(`select count(*)::int as n from audit.event where tenant = 'arch'`);
   assert.equal(hot.rows[0].n, 2);
   await append('arch', 3);
   const v = await verify('arch');
@@ -201,10 +184,10 @@ test('retention: old events are archived, verified and removed; the chain verifi
   assert.equal(v.archivedEvents, 6);
   assert.ok(v.anchors >= 1);
   // Deleting events that are not archived stays refused, even for the owner with the archive flag set.
-  await c.query('begin');
-  await c.query(`select set_config('fhirgate.audit_archiving', 'on', true)`);
-  await assert.rejects(c.query(`delete from audit.event where tenant = 'arch'`), /not archived/);
-  await c.query('rollback');
+  await db.c.query('begin');
+  await db.c.query(`select set_config('fhirgate.audit_archiving', 'on', true)`);
+  await assert.rejects(db.c.query(`delete from audit.event where tenant = 'arch'`), /not archived/);
+  await db.c.query('rollback');
   // A changed archive file no longer matches its signed anchor.
   const file = join(archiveDir(dataDir, 'arch'), r.files[0].split('/').pop()!);
   writeFileSync(file, readFileSync(file, 'utf8').replace('"R"', '"D"'));
@@ -213,7 +196,7 @@ test('retention: old events are archived, verified and removed; the chain verifi
 
 test('fhirgate audit verify prints {"events":N,"ok":true} or fails naming the broken event', async () => {
   await append('cli', 3);
-  const deps = { db: { pool }, config: { dataDir } as Config, tenant: 'cli' };
+  const deps = { db: { pool: db.pool }, config: { dataDir } as Config, tenant: 'cli' };
   const out = await verifyCli([], deps);
   assert.equal(out.events, 3);
   assert.equal(out.ok, true);

@@ -5,7 +5,10 @@ import pg from 'pg';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { before, after } from 'node:test';
+import { startTestServer, createTestDatabase, type TestServer } from '../helpers/server.js';
+import { createPool, type Pool } from '../../src/store/pool.js';
+import { migrate } from '../../src/store/migrate.js';
 import type { AuthContext } from '../../src/auth/context.js';
 import { unauthorized } from '../../src/errors.js';
 import { setDeidSettings, loadDeidSettings } from '../../src/deid/settings.js';
@@ -85,4 +88,26 @@ export async function asRole<T>(c: pg.Client, who: AsRole, fn: () => Promise<T>)
 export async function count(c: pg.Client, sql: string, values: unknown[] = []): Promise<number> {
   const r = await c.query(`select count(*)::int as n from (${sql}) q`, values);
   return r.rows[0].n as number;
+}
+
+/**
+ * A fresh migrated database for one test file (registers its before/after hooks): a pool of 8 for the
+ * store's functions and an owner connection for direct SQL, both ready inside the tests.
+ */
+export function useMigratedDatabase(): { readonly url: string; readonly pool: Pool; readonly c: pg.Client } {
+  let database: { url: string; drop: () => Promise<void> } | undefined;
+  let pool: Pool | undefined;
+  let c: pg.Client | undefined;
+  before(async () => {
+    database = await createTestDatabase();
+    pool = createPool(database.url, 8);
+    await migrate(pool);
+    c = await ownerClient(database.url);
+  });
+  after(async () => {
+    await c?.end();
+    await pool?.end();
+    await database?.drop();
+  });
+  return { get url() { return database!.url; }, get pool() { return pool!; }, get c() { return c!; } };
 }
