@@ -45,12 +45,12 @@ test('every event is checked with 1, 2, 3 or 8 streams', async () => {
 
 test('an event on a stripe without a chain head is verified too, and refused', async () => {
   await spread('planted', 4, 3);
-  // A well-formed one-event chain (hashed as audit.append would) on stripe 42, which has no head.
-  await db.c.query(`insert into audit.event select tenant, 42, 1, id || '-copy', recorded, type, subtype, action, outcome, agent, patient, entity, content,
-      decode(repeat('00', 32), 'hex'), sha256(decode(repeat('00', 32), 'hex') || convert_to(audit.hash_line(tenant, 42::smallint, 1, id || '-copy', recorded,
+  // A well-formed one-event chain (hashed as audit.append would) on stripe 100, which has no head (append uses stripes 0–63).
+  await db.c.query(`insert into audit.event select tenant, 100, 1, id || '-copy', recorded, type, subtype, action, outcome, agent, patient, entity, content,
+      decode(repeat('00', 32), 'hex'), sha256(decode(repeat('00', 32), 'hex') || convert_to(audit.hash_line(tenant, 100::smallint, 1, id || '-copy', recorded,
         type, subtype, action, outcome, agent, patient, entity, content), 'UTF8'))
     from audit.event where tenant = 'planted' and pos = 1 limit 1`);
-  for (const streams of [1, 4]) await assert.rejects(verify('planted', streams), /stripe 42: events exist but the chain head is missing/);
+  for (const streams of [1, 4]) await assert.rejects(verify('planted', streams), /stripe 100: events exist but the chain head is missing/);
 });
 
 test('a break in one stream ends the verification; the pool serves the next one', async () => {
