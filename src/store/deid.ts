@@ -5,6 +5,7 @@
 // statement. The k-anonymity report groups Patient rows by their quasi-identifiers.
 import type { Tx } from './session.js';
 import type { ExtractedIndex } from '../search/extract.js';
+import { pushIndexColumns } from './search-index.js';
 
 export interface DeidRow {
   type: string;
@@ -47,18 +48,7 @@ function putArgs(rows: readonly DeidRow[]): unknown[] {
   const [tk, st, rf, dt, nm, cp] = [cols(6), cols(5), cols(5), cols(5), cols(8), cols(10)];
   const json = rows.map((r, k) => {
     const i = k + 1;
-    const ix = r.index;
-    for (const x of ix.token) { tk[0].push(i); tk[1].push(x.p[0]); tk[2].push(x.p[1]); tk[3].push(x.h[0]); tk[4].push(x.h[1]); tk[5].push(x.c); }
-    for (const x of ix.string) { st[0].push(i); st[1].push(x.p[0]); st[2].push(x.p[1]); st[3].push(x.v); st[4].push(x.x); }
-    for (const x of ix.reference) { rf[0].push(i); rf[1].push(x.p[0]); rf[2].push(x.p[1]); rf[3].push(x.ttype); rf[4].push(x.tid); }
-    for (const x of ix.date) { dt[0].push(i); dt[1].push(x.p[0]); dt[2].push(x.p[1]); dt[3].push(x.lo); dt[4].push(x.hi); }
-    for (const x of ix.number) {
-      nm[0].push(i); nm[1].push(x.p[0]); nm[2].push(x.p[1]); nm[3].push(x.lo); nm[4].push(x.hi); nm[5].push(x.system); nm[6].push(x.code); nm[7].push(x.unit);
-    }
-    for (const x of ix.composite) {
-      cp[0].push(i); cp[1].push(x.p[0]); cp[2].push(x.p[1]); cp[3].push(x.h[0]); cp[4].push(x.h[1]); cp[5].push(x.lo); cp[6].push(x.hi);
-      cp[7].push(x.system); cp[8].push(x.code); cp[9].push(x.unit);
-    }
+    pushIndexColumns([tk, st, rf, dt, nm, cp], i, r.index);
     return { i, type: r.type, id: r.id, version: r.version, compartments: r.compartments, content: r.content, key_id: r.keyId,
       last_updated: r.lastUpdated, qi_birth: r.qiBirth ?? null, qi_sex: r.qiSex ?? null, qi_zip3: r.qiZip3 ?? null };
   });

@@ -47,26 +47,35 @@ const CONTAINED_SPEC = Object.fromEntries(TABLES.map((t) => [t, {
   cols: [...SPEC[t].cols, ['cx', 'int2']], target: `${SPEC[t].target}, cx`, select: `${SPEC[t].select}, cx`,
 }])) as Record<Table, Spec>;
 
-type Columns = unknown[][];
+export type Columns = unknown[][];
 
 const emptyColumns = (spec: Record<Table, Spec>): Record<Table, Columns> =>
   Object.fromEntries(TABLES.map((t) => [t, spec[t].cols.map(() => [] as unknown[])])) as Record<Table, Columns>;
 
-/** Appends one resource's rows (or one contained resource's, with its cx) to the column arrays. */
-function pushRows(c: Record<Table, Columns>, rid: string, type: string, ix: RowSet, cx?: number): void {
-  const [tk, st, rf, dt, nm, cp] = [c.sp_token, c.sp_string, c.sp_reference, c.sp_date, c.sp_number, c.sp_composite];
-  const before = TABLES.map((t) => c[t][0].length);
-  for (const r of ix.token) { tk[0].push(rid); tk[1].push(r.p[0]); tk[2].push(r.p[1]); tk[3].push(r.h[0]); tk[4].push(r.h[1]); tk[5].push(r.c); }
-  for (const r of ix.string) { st[0].push(rid); st[1].push(r.p[0]); st[2].push(r.p[1]); st[3].push(r.v); st[4].push(r.x); }
-  for (const r of ix.reference) { rf[0].push(rid); rf[1].push(r.p[0]); rf[2].push(r.p[1]); rf[3].push(r.ttype); rf[4].push(r.tid); }
-  for (const r of ix.date) { dt[0].push(rid); dt[1].push(r.p[0]); dt[2].push(r.p[1]); dt[3].push(r.lo); dt[4].push(r.hi); }
+/**
+ * Appends one resource's index rows, keyed by `key` (its rid, or a batch position), to column arrays in the
+ * index tables' column order: token, string, reference, date, number, composite. Shared by the identified
+ * index (here) and the de-identified one (deid.ts), whose tables have the same leading columns.
+ */
+export function pushIndexColumns(c: readonly [Columns, Columns, Columns, Columns, Columns, Columns], key: unknown, ix: RowSet): void {
+  const [tk, st, rf, dt, nm, cp] = c;
+  for (const r of ix.token) { tk[0].push(key); tk[1].push(r.p[0]); tk[2].push(r.p[1]); tk[3].push(r.h[0]); tk[4].push(r.h[1]); tk[5].push(r.c); }
+  for (const r of ix.string) { st[0].push(key); st[1].push(r.p[0]); st[2].push(r.p[1]); st[3].push(r.v); st[4].push(r.x); }
+  for (const r of ix.reference) { rf[0].push(key); rf[1].push(r.p[0]); rf[2].push(r.p[1]); rf[3].push(r.ttype); rf[4].push(r.tid); }
+  for (const r of ix.date) { dt[0].push(key); dt[1].push(r.p[0]); dt[2].push(r.p[1]); dt[3].push(r.lo); dt[4].push(r.hi); }
   for (const r of ix.number) {
-    nm[0].push(rid); nm[1].push(r.p[0]); nm[2].push(r.p[1]); nm[3].push(r.lo); nm[4].push(r.hi); nm[5].push(r.system); nm[6].push(r.code); nm[7].push(r.unit);
+    nm[0].push(key); nm[1].push(r.p[0]); nm[2].push(r.p[1]); nm[3].push(r.lo); nm[4].push(r.hi); nm[5].push(r.system); nm[6].push(r.code); nm[7].push(r.unit);
   }
   for (const r of ix.composite) {
-    cp[0].push(rid); cp[1].push(r.p[0]); cp[2].push(r.p[1]); cp[3].push(r.h[0]); cp[4].push(r.h[1]); cp[5].push(r.lo); cp[6].push(r.hi);
+    cp[0].push(key); cp[1].push(r.p[0]); cp[2].push(r.p[1]); cp[3].push(r.h[0]); cp[4].push(r.h[1]); cp[5].push(r.lo); cp[6].push(r.hi);
     cp[7].push(r.system); cp[8].push(r.code); cp[9].push(r.unit);
   }
+}
+
+/** Appends one resource's rows (or one contained resource's, with its cx) to the column arrays. */
+function pushRows(c: Record<Table, Columns>, rid: string, type: string, ix: RowSet, cx?: number): void {
+  const before = TABLES.map((t) => c[t][0].length);
+  pushIndexColumns([c.sp_token, c.sp_string, c.sp_reference, c.sp_date, c.sp_number, c.sp_composite], rid, ix);
   TABLES.forEach((t, i) => {
     const cols = c[t];
     const ty = SPEC[t].cols.length - 1; // the `ty` column; cx (contained rows) follows it
