@@ -206,6 +206,7 @@ function whereOf(sel: EventSelection | undefined): string {
 
 /** Calls `sink` for every selected event of the transaction's tenant, in (stripe, pos) order; returns the count. */
 export async function streamTuples(tx: Tx, sink: TupleSink, sel?: EventSelection): Promise<number> {
+  await tx.open();
   const tenant = tx.client.escapeLiteral(tx.ctx.tenant);
   const sql = `copy (select ${COLUMNS} from audit.event where tenant = ${tenant}${whereOf(sel)} order by stripe, pos) to stdout (format binary)`;
   return tx.client.query(new CopyOut(sql, sink)).done;

@@ -20,18 +20,13 @@ export interface AuditRowIn {
   content: string;
 }
 
-/** Above this size a literal costs PostgreSQL more to parse than the round trip saves (measured). */
-const INLINE_MAX = 64 * 1024;
-
 /**
- * Appends the request's events, last in its transaction: a request's few events ride the COMMIT round
- * trip (tx.beforeCommit); a large batch (many patients, an import) goes now as a bound parameter.
+ * Appends the request's events, last in its transaction: they ride the COMMIT's round trip as a bound
+ * parameter of a prepared statement (tx.beforeCommit, src/store/pipeline.ts).
  */
 export async function appendAudit(tx: Tx, rows: readonly AuditRowIn[]): Promise<void> {
   if (rows.length === 0) return;
-  const json = JSON.stringify(rows);
-  if (json.length <= INLINE_MAX) tx.beforeCommit(`select audit.append(${tx.literal(json)}::jsonb)`);
-  else await tx.query('select audit.append($1::jsonb)', [json]);
+  tx.beforeCommit({ name: 'fg_audit_append', text: 'select audit.append($1::jsonb)', values: [JSON.stringify(rows)] });
 }
 
 /** A refusal or failure: its own short transaction under the caller's role and tenant. */

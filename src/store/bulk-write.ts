@@ -43,7 +43,8 @@ async function ensureStage(tx: Tx): Promise<string> {
   return stage;
 }
 
-function copyIn(tx: Tx, sql: string, lines: readonly string[]): Promise<void> {
+async function copyIn(tx: Tx, sql: string, lines: readonly string[]): Promise<void> {
+  await tx.open();
   return new Promise<void>((resolve, reject) => {
     const stream = tx.client.query(copyFrom(sql));
     stream.on('error', (e) => reject(translatePgError(e)));

@@ -3,7 +3,6 @@
 import { createHash } from 'node:crypto';
 import type { Tx } from './session.js';
 import type { PoolClient } from './pool.js';
-import { translatePgError } from './pg-errors.js';
 import type { Sql } from '../search/sql.js';
 import type { IncludeSpec } from '../search/model.js';
 import { includeQuery } from '../search/include.js';
@@ -29,13 +28,9 @@ async function run<R>(tx: Tx, q: Sql): Promise<R[]> {
   if (!names) prepared.set(tx.client, (names = new Set()));
   const name = `fs_${createHash('sha1').update(q.text).digest('base64url').slice(0, 20)}`;
   if (!names.has(name) && names.size >= MAX_PREPARED) return (await tx.query<R>(q.text, q.values)).rows;
-  try {
-    const r = await tx.client.query({ name, text: q.text, values: q.values as unknown[] });
-    names.add(name);
-    return r.rows as R[];
-  } catch (e) {
-    throw translatePgError(e);
-  }
+  const r = await tx.queryPrepared<R>(name, q.text, q.values as unknown[]);
+  names.add(name);
+  return r.rows;
 }
 
 export async function runPage(tx: Tx, q: Sql, sortKeys: number): Promise<SearchRow[]> {

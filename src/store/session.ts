@@ -5,6 +5,9 @@
 import type { Pool, PoolClient } from './pool.js';
 import { translatePgError } from './pg-errors.js';
 import { scopeTypeSettings } from './scope-types.js';
+import { runPipeline, type Step } from './pipeline.js';
+
+export type { Step } from './pipeline.js';
 
 export type DbRole = 'clinician' | 'patient' | 'researcher' | 'auditor' | 'admin' | 'system';
 
@@ -29,12 +32,12 @@ export interface Tx {
    */
   queryPrepared<R = Record<string, unknown>>(name: string, text: string, values: unknown[]): Promise<{ rows: R[]; rowCount: number }>;
   /**
-   * Runs `sql` (no bound parameters: literals via `literal`) just before COMMIT, in the same round trip.
-   * For appends that must commit with the work (audit) without costing a round trip of their own.
+   * Runs `step` just before COMMIT, in the same round trip. For appends that must commit with the work
+   * (audit) without costing a round trip of their own.
    */
-  beforeCommit(sql: string): void;
-  /** A value quoted as an SQL literal, for beforeCommit statements. */
-  literal(value: string): string;
+  beforeCommit(step: Step): void;
+  /** Makes sure the transaction is open, for work that uses `client` directly (COPY streams). */
+  open(): Promise<void>;
 }
 
 const ROLES: Record<DbRole, string> = {
@@ -51,32 +54,45 @@ export interface Db {
 }
 
 /**
- * The opening: one round trip of two statements that begins and sets role and context. The role is set
- * with set_config('role', …, true), the same as SET LOCAL ROLE (PostgreSQL docs, "SET": SET ROLE is the
- * `role` setting), so everything after BEGIN is a single statement to parse and run.
+ * The opening: BEGIN and one prepared statement that sets role and context. The role is set with
+ * set_config('role', …, true), the same as SET LOCAL ROLE (PostgreSQL docs, "SET": SET ROLE is the
+ * `role` setting). Both travel in the pipeline of the transaction's first statement (pipeline.ts).
  */
-function opening(client: PoolClient, ctx: DbContext, readOnly: boolean): string {
-  const lit = (v: string | undefined) => client.escapeLiteral(v ?? '');
+function opening(ctx: DbContext, readOnly: boolean): Step[] {
   const settings: Array<[string, string | undefined]> = [
     ['role', ROLES[ctx.role]],
-    // Prepared statements (reads by id, search shapes) keep one generic plan per connection. Left to choose,
-    // PostgreSQL re-planned Patient?name=&birthdate= on every execution: the policies' InitPlans make custom
-    // and generic costs look alike, so planning (2.3 ms) was never saved (measured: 2.5 ms → 0.3 ms per search).
-    ['plan_cache_mode', 'force_generic_plan'],
     ['fhirgate.tenant', ctx.tenant],
     ['fhirgate.patient', ctx.patient],
     ['fhirgate.scopes', ctx.scopes],
     ['fhirgate.actor', ctx.actor],
     ...scopeTypeSettings(ctx.role, ctx.scopes ?? ''),
   ];
-  return `${readOnly ? 'begin read only' : 'begin'};select ${settings.map(([name, value]) => `set_config(${lit(name)}, ${lit(value)}, true)`).join(', ')}`;
+  // Prepared statements (reads by id, search shapes) keep one generic plan per connection. Left to choose,
+  // PostgreSQL re-planned Patient?name=&birthdate= on every execution: the policies' InitPlans make custom
+  // and generic costs look alike, so planning (2.3 ms) was never saved (measured: 2.5 ms → 0.3 ms per search).
+  const text = `select set_config('plan_cache_mode', 'force_generic_plan', true), ${settings.map(([name], i) => `set_config('${name}', $${i + 1}, true)`).join(', ')}`;
+  return [
+    readOnly ? { name: 'fg_begin_ro', text: 'begin read only' } : { name: 'fg_begin', text: 'begin' },
+    { name: `fg_ctx_${ctx.role}`, text, values: settings.map(([, v]) => v ?? '') },
+  ];
 }
 
-/** A Tx over an open transaction on `client` (withTx's, or a caller's own such as audit snapshots). */
-export function txOver(client: PoolClient, ctx: DbContext, beforeCommit: (sql: string) => void): Tx {
-  const run = async <R>(q: string | { name: string; text: string; values: unknown[] }, values?: unknown[]) => {
+/**
+ * A Tx on `client`. `pending` is the opening not sent yet: it goes in front of the first statement. A
+ * caller's own transaction (audit snapshots) passes none.
+ */
+export function txOver(client: PoolClient, ctx: DbContext, beforeCommit: (step: Step) => void, pending: Step[] = []): Tx & { pending: Step[] } {
+  const state = { pending };
+  const run = async <R>(step: Step) => {
     try {
-      const r = typeof q === 'string' ? await client.query(q, values) : await client.query(q);
+      if (state.pending.length) {
+        const steps = [...state.pending, step];
+        state.pending = [];
+        const r = await runPipeline(client, steps);
+        const last = r[r.length - 1];
+        return { rows: last.rows as R[], rowCount: last.rowCount };
+      }
+      const r = await client.query(step.name ? { name: step.name, text: step.text, values: step.values } : { text: step.text, values: step.values });
       return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
     } catch (e) {
       throw translatePgError(e);
@@ -86,8 +102,13 @@ export function txOver(client: PoolClient, ctx: DbContext, beforeCommit: (sql: s
     client,
     ctx,
     beforeCommit,
-    literal: (value) => client.escapeLiteral(value),
-    query: (text, values) => run(text, values),
+    get pending() {
+      return state.pending;
+    },
+    open: async () => {
+      if (state.pending.length) await run({ text: 'select 1' });
+    },
+    query: (text, values) => run({ text, values }),
     queryPrepared: (name, text, values) => run({ name, text, values }),
   };
 }
@@ -96,15 +117,17 @@ export async function withTx<T>(db: Db, ctx: DbContext, fn: (tx: Tx) => Promise<
   if (!(ctx.role in ROLES)) throw new Error(`unknown role ${String(ctx.role)}`);
   const client = await db.pool.connect();
   let broken = false;
+  const deferred: Step[] = [];
+  const tx = txOver(client, ctx, (step) => void deferred.push(step), opening(ctx, opts.readOnly ?? false));
   try {
-    await client.query(opening(client, ctx, opts.readOnly ?? false));
-    const deferred: string[] = [];
-    const tx = txOver(client, ctx, (sql) => void deferred.push(sql));
     const result = await fn(tx);
-    try {
-      await client.query(deferred.length ? `${deferred.join(';')};commit` : 'commit');
-    } catch (e) {
-      throw translatePgError(e);
+    // Nothing sent and nothing to append: the transaction never began.
+    if (tx.pending.length === 0 || deferred.length > 0) {
+      try {
+        await runPipeline(client, [...tx.pending, ...deferred, { name: 'fg_commit', text: 'commit' }]);
+      } catch (e) {
+        throw translatePgError(e);
+      }
     }
     return result;
   } catch (e) {
