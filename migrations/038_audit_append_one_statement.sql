@@ -83,3 +83,10 @@ begin
   update audit.chain_head set pos = p, hash = prev where tenant = t and stripe = h.stripe;
   return n;
 end $$;
+
+-- The head only moves forward (032's head_forward), now checked in the trigger's WHEN clause: the
+-- PL/pgSQL function runs only to refuse a backward or sideways move, not on every append.
+drop trigger head_forward on audit.chain_head;
+create trigger head_forward before update on audit.chain_head for each row
+  when (new.tenant <> old.tenant or new.stripe <> old.stripe or new.pos <= old.pos)
+  execute function audit.head_forward();

@@ -1,7 +1,7 @@
 // Expr → SQL predicate over a resource row (alias r): each parameter becomes a semi-join on its index
 // table (`r.rid in (select x.rid …)`), negations become anti-joins (`not exists`), chains join the
 // target through <schema>.resource (fhir, or deid for researchers), _has joins the referring resources (R4 search.html#chaining, #has).
-import { sql, and, or, ident, typed, type Frag } from './sql.js';
+import { sql, and, or, ident, typed, Frag } from './sql.js';
 import type { Expr, ParamSet } from './model.js';
 import { paramError } from './model.js';
 import { keyText, paramKey } from './hash.js';
@@ -59,9 +59,55 @@ function missingPredicate(ps: ParamSet, missing: boolean, r: Frag, ctx: Ctx): Fr
   return missing ? sql`not ${exists}` : exists;
 }
 
+/**
+ * The rids an item matches as a subquery that can take one more condition on its own rid, for the items
+ * that are plain semi-joins (a positive value, a chain); the others' predicate on `r` as it is.
+ */
+function ridSource(e: Expr, r: Frag, ctx: Ctx): ((inner?: Frag) => Frag) | Frag {
+  const nested = (x: Frag, inner?: Frag) => (inner ? sql` and ${x}.rid in (${inner})` : sql``);
+  if (e.k === 'value') {
+    const x = ident(ctx.alias('x'));
+    const c = indexCond(e, x, ctx);
+    if (c.negate) return indexPredicate(c, x, r, ctx);
+    const table = tbl(ctx, c.table);
+    return (inner) => sql`select ${x}.rid from ${table} ${x} where ${x}.tenant = ${ctx.tenant} and ${c.where}${nested(x, inner)}`;
+  }
+  if (e.k === 'chain') {
+    const x = ident(ctx.alias('x'));
+    const t = ident(ctx.alias('t'));
+    const target = predicate(e.inner, t, ctx);
+    return (inner) => sql`select ${x}.rid from ${tbl(ctx, 'sp_reference')} ${x}
+        join ${tbl(ctx, 'resource')} ${t} on ${t}.tenant = ${x}.tenant and ${t}.type = ${x}.ttype and ${t}.id = ${x}.tid
+        where ${x}.tenant = ${ctx.tenant} and ${inKeys(sql`${x}.p`, paramKeys(e.ps))} and ${x}.ttype = any(${e.targets}) and not ${t}.deleted
+        and ${target}${nested(x, inner)}`;
+  }
+  return predicate(e, r, ctx);
+}
+
+/**
+ * AND of several semi-joins, nested: `r.rid in (select x1.rid … and x1.rid in (select x2.rid …))`. Written
+ * side by side (`r.rid in (…) and r.rid in (…)`), each semi-join's left side is the resource row, so
+ * PostgreSQL had to fetch every resource matching the first condition before probing the second index
+ * (Observation?patient=&code= fetched all of a patient's Observations; the chain
+ * subject:Patient.name=&code= on the ×10 data fetched 2,460). Nested, the index tables meet first on rid
+ * and only the rows that match them all are fetched.
+ */
+function andPredicate(items: Expr[], r: Frag, ctx: Ctx): Frag {
+  const sources: Array<(inner?: Frag) => Frag> = [];
+  const rest: Frag[] = [];
+  for (const i of items) {
+    const s = ridSource(i, r, ctx);
+    if (s instanceof Frag) rest.push(s);
+    else sources.push(s);
+  }
+  if (sources.length === 0) return and(rest);
+  const inner = sources.reduceRight<Frag | undefined>((acc, s) => s(acc), undefined)!;
+  return and([sql`${r}.rid in (${inner})`, ...rest]);
+}
+
 export function predicate(e: Expr, r: Frag, ctx: Ctx): Frag {
   switch (e.k) {
-    case 'and': return and(e.items.map((i) => predicate(i, r, ctx)));
+    case 'and': return andPredicate(e.items, r, ctx);
     case 'or': return or(e.items.map((i) => predicate(i, r, ctx)));
     case 'not': return sql`not ${predicate(e.item, r, ctx)}`;
     case 'value': return valuePredicate(e, r, ctx);

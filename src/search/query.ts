@@ -54,7 +54,7 @@ export function whereClause(req: SearchRequest, ctx: Ctx): Frag {
   parts.push(raw('not r.deleted'));
   const comp = compartmentPredicate(req, ctx);
   if (comp) parts.push(comp);
-  for (const e of req.where) parts.push(predicate(e, R, ctx));
+  if (req.where.length) parts.push(predicate({ k: 'and', items: req.where }, R, ctx)); // nested semi-joins (compile.ts andPredicate)
   return and(parts);
 }
 
