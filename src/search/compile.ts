@@ -63,23 +63,26 @@ function missingPredicate(ps: ParamSet, missing: boolean, r: Frag, ctx: Ctx): Fr
  * The rids an item matches as a subquery that can take one more condition on its own rid, for the items
  * that are plain semi-joins (a positive value, a chain); the others' predicate on `r` as it is.
  */
-function ridSource(e: Expr, r: Frag, ctx: Ctx): ((inner?: Frag) => Frag) | Frag {
-  const nested = (x: Frag, inner?: Frag) => (inner ? sql` and ${x}.rid in (${inner})` : sql``);
+type Source = (inner?: Frag, outer?: (x: Frag) => Frag) => Frag;
+
+function ridSource(e: Expr, r: Frag, ctx: Ctx): Source | Frag {
+  const nested = (x: Frag, inner?: Frag, outer?: (x: Frag) => Frag) =>
+    sql`${inner ? sql` and ${x}.rid in (${inner})` : sql``}${outer ? sql` and ${outer(x)}` : sql``}`;
   if (e.k === 'value') {
     const x = ident(ctx.alias('x'));
     const c = indexCond(e, x, ctx);
     if (c.negate) return indexPredicate(c, x, r, ctx);
     const table = tbl(ctx, c.table);
-    return (inner) => sql`select ${x}.rid from ${table} ${x} where ${x}.tenant = ${ctx.tenant} and ${c.where}${nested(x, inner)}`;
+    return (inner, outer) => sql`select ${x}.rid from ${table} ${x} where ${x}.tenant = ${ctx.tenant} and ${c.where}${nested(x, inner, outer)}`;
   }
   if (e.k === 'chain') {
     const x = ident(ctx.alias('x'));
     const t = ident(ctx.alias('t'));
     const target = predicate(e.inner, t, ctx);
-    return (inner) => sql`select ${x}.rid from ${tbl(ctx, 'sp_reference')} ${x}
+    return (inner, outer) => sql`select ${x}.rid from ${tbl(ctx, 'sp_reference')} ${x}
         join ${tbl(ctx, 'resource')} ${t} on ${t}.tenant = ${x}.tenant and ${t}.type = ${x}.ttype and ${t}.id = ${x}.tid
         where ${x}.tenant = ${ctx.tenant} and ${inKeys(sql`${x}.p`, paramKeys(e.ps))} and ${x}.ttype = any(${e.targets}) and not ${t}.deleted
-        and ${target}${nested(x, inner)}`;
+        and ${target}${nested(x, inner, outer)}`;
   }
   return predicate(e, r, ctx);
 }
@@ -93,7 +96,7 @@ function ridSource(e: Expr, r: Frag, ctx: Ctx): ((inner?: Frag) => Frag) | Frag 
  * and only the rows that match them all are fetched.
  */
 function andPredicate(items: Expr[], r: Frag, ctx: Ctx): Frag {
-  const sources: Array<(inner?: Frag) => Frag> = [];
+  const sources: Source[] = [];
   const rest: Frag[] = [];
   for (const i of items) {
     const s = ridSource(i, r, ctx);
@@ -103,6 +106,23 @@ function andPredicate(items: Expr[], r: Frag, ctx: Ctx): Frag {
   if (sources.length === 0) return and(rest);
   const inner = sources.reduceRight<Frag | undefined>((acc, s) => s(acc), undefined)!;
   return and([sql`${r}.rid in (${inner})`, ...rest]);
+}
+
+/**
+ * When every item is a plain semi-join: the rids matching them all, straight from the index tables (the
+ * same nesting), with `outer` conditions on the outermost index row (its type, a keyset bound). Index rows
+ * exist only for current resources and carry the same row-level security as the resource (030, 036), so
+ * a page of rids can be chosen before any resource row is read. Undefined otherwise.
+ */
+export function ridsOf(items: Expr[], r: Frag, ctx: Ctx, outer: (x: Frag) => Frag): Frag | undefined {
+  const sources: Source[] = [];
+  for (const i of items) {
+    const s = ridSource(i, r, ctx);
+    if (s instanceof Frag) return undefined;
+    sources.push(s);
+  }
+  if (sources.length === 0) return undefined;
+  return sources.reduceRight<Frag | undefined>((acc, s, i) => s(acc, i === 0 ? outer : undefined), undefined);
 }
 
 export function predicate(e: Expr, r: Frag, ctx: Ctx): Frag {

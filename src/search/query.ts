@@ -2,8 +2,8 @@
 // total count, and the Patient compartment restriction. Default order is rid (insertion order), which
 // the index tables deliver presorted, so first pages stop after _count rows.
 import { sql, and, or, join, ident, typed, render, raw, type Frag, type Sql } from './sql.js';
-import type { SearchRequest, SortKey } from './model.js';
-import { predicate, makeCtx, valueSubquery } from './compile.js';
+import type { Expr, SearchRequest, SortKey } from './model.js';
+import { predicate, makeCtx, valueSubquery, ridsOf } from './compile.js';
 import { containerWhere, containedPageQuery, containedCountQuery } from './contained.js';
 import { inKeys, paramKeys, tbl, TABLE_OF, type Ctx, type SearchSchema } from './params/common.js';
 import { patientCompartmentParams } from '../registry/compartments.js';
@@ -110,8 +110,27 @@ function keyset(keys: SortExpr[], names: Frag[], rid: Frag, ridDesc: boolean, cu
 export interface PageSql { sql: Sql; sortCasts: string[] }
 
 /** One page: `limit` rows (the caller asks for _count + 1 to learn whether there is a next page). */
+/** Whether a condition joins through other resources (chains, _has): see Sql.custom. */
+function joinsResources(e: Expr): boolean {
+  switch (e.k) {
+    case 'chain': case 'has': return true;
+    case 'and': case 'or': return e.items.some(joinsResources);
+    case 'not': return joinsResources(e.item);
+    default: return false;
+  }
+}
+
+const planned = (req: SearchRequest, s: Sql): Sql => (req.where.some(joinsResources) ? { ...s, custom: true } : s);
+
 export function pageQuery(req: SearchRequest, opts: QueryOptions, limit: number, cursor?: Cursor): PageSql {
+  const p = pageQueryOf(req, opts, limit, cursor);
+  return { ...p, sql: planned(req, p.sql) };
+}
+
+function pageQueryOf(req: SearchRequest, opts: QueryOptions, limit: number, cursor?: Cursor): PageSql {
   if (req.contained?.returns === 'contained') return { sql: containedPageQuery(req, opts, limit, cursor), sortCasts: [] };
+  const byRid = ridPageQuery(req, opts, limit, cursor);
+  if (byRid) return { sql: byRid, sortCasts: [] };
   const ctx = makeCtx(opts.tenant, opts.base, opts.now, opts.schema);
   const where = whereClause(req, ctx);
   const keys = req.sort.map((k) => sortExpr(k, ctx));
@@ -138,11 +157,30 @@ export function pageQuery(req: SearchRequest, opts: QueryOptions, limit: number,
   };
 }
 
+/**
+ * The page in rid order chosen from the index tables alone, then only its rows read: for a search on one
+ * type, in rid order (no _sort), whose every condition is a plain semi-join (compile.ts ridsOf). Reading
+ * every matching resource and sorting them cost Encounter?patient.birthdate= on the ×10 data 64 ms (one
+ * birth date, thousands of encounters) for a page of 20.
+ */
+function ridPageQuery(req: SearchRequest, opts: QueryOptions, limit: number, cursor?: Cursor): Sql | undefined {
+  if (req.sort.length || req.compartment || req.contained || req.types.length !== 1 || req.where.length === 0) return undefined;
+  const ctx = makeCtx(opts.tenant, opts.base, opts.now, opts.schema);
+  const back = cursor?.dir === 'prev';
+  const type = req.types[0];
+  const rids = ridsOf(req.where, R, ctx, (x) => and([sql`${x}.type = ${type}`, ...(cursor ? [sql`${x}.rid ${raw(back ? '<' : '>')} ${typed(cursor.rid, 'int8')}`] : [])]));
+  if (!rids) return undefined;
+  const dir = raw(back ? 'desc' : 'asc');
+  return render(sql`select r.rid, r.type, r.id, r.content, r.last_updated from ${tbl(ctx, 'resource')} r
+    where r.rid in (select s.rid from (${rids}) s group by s.rid order by s.rid ${dir} limit ${limit})
+    and r.tenant = ${ctx.tenant} and r.type = ${type} and not r.deleted order by r.rid ${dir} limit ${limit}`);
+}
+
 /** count(*) of all matches (R4 search.html#total, _total=accurate and _summary=count). */
 export function countQuery(req: SearchRequest, opts: QueryOptions): Sql {
   if (req.contained?.returns === 'contained') return containedCountQuery(req, opts);
   const ctx = makeCtx(opts.tenant, opts.base, opts.now, opts.schema);
-  return render(sql`select count(*)::int8 as n from ${tbl(ctx, 'resource')} r where ${whereClause(req, ctx)}`);
+  return planned(req, render(sql`select count(*)::int8 as n from ${tbl(ctx, 'resource')} r where ${whereClause(req, ctx)}`));
 }
 
 /** The match set without paging, for the planner's estimate (_total=estimate). */

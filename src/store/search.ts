@@ -24,6 +24,7 @@ const prepared = new WeakMap<PoolClient, Set<string>>();
 const MAX_PREPARED = 300;
 
 async function run<R>(tx: Tx, q: Sql): Promise<R[]> {
+  if (q.custom) return (await tx.queryCustomPlan<R>(q.text, q.values)).rows;
   let names = prepared.get(tx.client);
   if (!names) prepared.set(tx.client, (names = new Set()));
   const name = `fs_${createHash('sha1').update(q.text).digest('base64url').slice(0, 20)}`;

@@ -31,6 +31,8 @@ export interface Tx {
    * role instead of on every call — planning a read by id costs as much as running it (measured 0.3 ms).
    */
   queryPrepared<R = Record<string, unknown>>(name: string, text: string, values: unknown[]): Promise<{ rows: R[]; rowCount: number }>;
+  /** Planned for these values (plan_cache_mode=force_custom_plan around it, same round trip), never cached. */
+  queryCustomPlan<R = Record<string, unknown>>(text: string, values: unknown[]): Promise<{ rows: R[]; rowCount: number }>;
   /**
    * Runs `step` just before COMMIT, in the same round trip. For appends that must commit with the work
    * (audit) without costing a round trip of their own.
@@ -77,20 +79,24 @@ function opening(ctx: DbContext, readOnly: boolean): Step[] {
   ];
 }
 
+const PLAN_CUSTOM: Step = { name: 'fg_plan_custom', text: "select set_config('plan_cache_mode', 'force_custom_plan', true)" };
+const PLAN_GENERIC: Step = { name: 'fg_plan_generic', text: "select set_config('plan_cache_mode', 'force_generic_plan', true)" };
+
 /**
  * A Tx on `client`. `pending` is the opening not sent yet: it goes in front of the first statement. A
  * caller's own transaction (audit snapshots) passes none.
  */
 export function txOver(client: PoolClient, ctx: DbContext, beforeCommit: (step: Step) => void, pending: Step[] = []): Tx & { pending: Step[] } {
   const state = { pending };
-  const run = async <R>(step: Step) => {
+  // `after` steps follow the statement in the same round trip; the statement's own result is returned.
+  const run = async <R>(step: Step, before: Step[] = [], after: Step[] = []) => {
     try {
-      if (state.pending.length) {
-        const steps = [...state.pending, step];
+      if (state.pending.length || before.length || after.length) {
+        const steps = [...state.pending, ...before, step, ...after];
         state.pending = [];
         const r = await runPipeline(client, steps);
-        const last = r[r.length - 1];
-        return { rows: last.rows as R[], rowCount: last.rowCount };
+        const own = r[r.length - 1 - after.length];
+        return { rows: own.rows as R[], rowCount: own.rowCount };
       }
       const r = await client.query(step.name ? { name: step.name, text: step.text, values: step.values } : { text: step.text, values: step.values });
       return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
@@ -110,6 +116,7 @@ export function txOver(client: PoolClient, ctx: DbContext, beforeCommit: (step: 
     },
     query: (text, values) => run({ text, values }),
     queryPrepared: (name, text, values) => run({ name, text, values }),
+    queryCustomPlan: (text, values) => run({ text, values }, [PLAN_CUSTOM], [PLAN_GENERIC]),
   };
 }
 
