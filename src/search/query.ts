@@ -110,17 +110,37 @@ function keyset(keys: SortExpr[], names: Frag[], rid: Frag, ridDesc: boolean, cu
 export interface PageSql { sql: Sql; sortCasts: string[] }
 
 /** One page: `limit` rows (the caller asks for _count + 1 to learn whether there is a next page). */
-/** Whether a condition joins through other resources (chains, _has): see Sql.custom. */
-function joinsResources(e: Expr): boolean {
+/** A range over two columns (lo, hi): dates, numbers, quantities, _lastUpdated. */
+function hasRange(e: Expr): boolean {
   switch (e.k) {
-    case 'chain': case 'has': return true;
-    case 'and': case 'or': return e.items.some(joinsResources);
-    case 'not': return joinsResources(e.item);
+    case 'value': return e.ps.type === 'date' || e.ps.type === 'number' || e.ps.type === 'quantity';
+    case 'lastUpdated': return true;
+    case 'and': case 'or': return e.items.some(hasRange);
+    case 'not': return hasRange(e.item);
+    case 'chain': case 'has': return hasRange(e.inner);
     default: return false;
   }
 }
 
-const planned = (req: SearchRequest, s: Sql): Sql => (req.where.some(joinsResources) ? { ...s, custom: true } : s);
+/**
+ * Whether to plan with the values (Sql.custom): a forward chain whose target condition is a range. A
+ * generic plan sees `lo >= $1 and hi <= $2` on two columns as matching a third of the rows, so it walks
+ * every reference and tests each target (Encounter?patient.birthdate= on the ×10 data: 166,730 references,
+ * 497 ms); planned for the date it starts from the few patients born that day (6 ms, planning included).
+ * Other chains, and _has, keep their generic plan: planning one costs about 5 ms, more than it saved in
+ * the measured cases (subject:Patient.name=&code=: 15 ms generic, 21 ms custom).
+ */
+function needsCustomPlan(e: Expr): boolean {
+  switch (e.k) {
+    case 'chain': return hasRange(e.inner) || needsCustomPlan(e.inner);
+    case 'has': return needsCustomPlan(e.inner);
+    case 'and': case 'or': return e.items.some(needsCustomPlan);
+    case 'not': return needsCustomPlan(e.item);
+    default: return false;
+  }
+}
+
+const planned = (req: SearchRequest, s: Sql): Sql => (req.where.some(needsCustomPlan) ? { ...s, custom: true } : s);
 
 export function pageQuery(req: SearchRequest, opts: QueryOptions, limit: number, cursor?: Cursor): PageSql {
   const p = pageQueryOf(req, opts, limit, cursor);

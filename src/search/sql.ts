@@ -5,11 +5,7 @@
 export interface Sql {
   text: string;
   values: unknown[];
-  /**
-   * Plan with the values, not once per shape: set on chains and _has, whose best plan depends on how many
-   * targets the values match (a generic plan of Encounter?patient.birthdate= took 65 ms on the ×10 data
-   * where a plan for the actual date takes 7 ms, planning included).
-   */
+  /** Plan with the values, not once per shape (query.ts needsCustomPlan: chains to a range). */
   custom?: boolean;
 }
 

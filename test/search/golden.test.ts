@@ -137,3 +137,12 @@ test('page: a negation, an _id, a sort or several types page over the resources'
   const s = pageQuery(plan({ types: ['Observation', 'Condition'], params: [['_tag', 'a|b']] }), opts, 21).sql;
   assert.ok(s.text.startsWith(`${PAGE} where (r.tenant = $1 and r.type = any($2) and not r.deleted and `), s.text);
 });
+
+test('plans: a chain to a date is planned for its values; other chains and _has keep one plan per shape', () => {
+  const custom = (type: string, q: string) => pageQuery(plan({ types: [type], params: [...new URLSearchParams(q).entries()] }), opts, 21).sql.custom === true;
+  assert.ok(custom('Encounter', 'patient.birthdate=1949-08-02'));
+  assert.ok(custom('Observation', 'code=8480-6&subject:Patient.birthdate=ge1990'));
+  assert.ok(!custom('Observation', 'subject:Patient.name=Smith&code=8480-6'));
+  assert.ok(!custom('Patient', '_has:Encounter:patient:date=ge2019-06-01'));
+  assert.ok(!custom('Observation', 'date=ge2019&code=8480-6'));
+});
