@@ -4,21 +4,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { plan } from '../../src/search/plan.js';
-import { pageQuery, matchQuery } from '../../src/search/query.js';
+import { pageQuery } from '../../src/search/query.js';
+import { checkWhere, goldenOpts } from './helpers/match-where.js';
 import { keyText } from '../../src/search/hash.js';
 import { compositeKey, compositeShape, variant } from '../../src/search/keys.js';
 import { resourceTypes, searchParamsOf } from '../../src/registry/search-params.js';
 import { FhirError } from '../../src/errors.js';
 
-const opts = { tenant: 't1', base: 'http://x/fhir', now: Date.UTC(2024, 0, 1) };
-const PREFIX = 'select r.rid from fhir.resource r where (r.tenant = $1 and r.type = $2 and not r.deleted and ';
-
-function check(type: string, q: string, where: string, values: unknown[]): void {
-  const req = plan({ types: [type], params: [...new URLSearchParams(q).entries()] });
-  const { text, values: v } = matchQuery(req, opts);
-  assert.equal(text.replace(/\s+/g, ' '), `${PREFIX}${where})`);
-  assert.deepEqual(v.slice(2), values);
-}
+const opts = goldenOpts;
+const check = checkWhere;
 
 function rejects(type: string, q: string, param: string, code: string): void {
   assert.throws(() => pageQuery(plan({ types: [type], params: [...new URLSearchParams(q).entries()] }), opts, 21), (e: unknown) => {
