@@ -59,12 +59,13 @@ function missingPredicate(ps: ParamSet, missing: boolean, r: Frag, ctx: Ctx): Fr
   return missing ? sql`not ${exists}` : exists;
 }
 
-/**
- * The rids an item matches as a subquery that can take one more condition on its own rid, for the items
- * that are plain semi-joins (a positive value, a chain); the others' predicate on `r` as it is.
- */
+/** A semi-join's rid subquery, taking the nested one (`inner`) and conditions on its own index row (`outer`). */
 type Source = (inner?: Frag, outer?: (x: Frag) => Frag) => Frag;
 
+/**
+ * The rids an item matches as a Source, for the items that are plain semi-joins (a positive value, a
+ * chain); for the others, their predicate on `r` as it is.
+ */
 function ridSource(e: Expr, r: Frag, ctx: Ctx): Source | Frag {
   const nested = (x: Frag, inner?: Frag, outer?: (x: Frag) => Frag) =>
     sql`${inner ? sql` and ${x}.rid in (${inner})` : sql``}${outer ? sql` and ${outer(x)}` : sql``}`;
@@ -96,6 +97,11 @@ function ridSource(e: Expr, r: Frag, ctx: Ctx): Source | Frag {
  * and only the rows that match them all are fetched.
  */
 function andPredicate(items: Expr[], r: Frag, ctx: Ctx): Frag {
+  const { sources, rest } = split(items, r, ctx);
+  return sources.length ? and([sql`${r}.rid in (${nest(sources)})`, ...rest]) : and(rest);
+}
+
+function split(items: Expr[], r: Frag, ctx: Ctx): { sources: Source[]; rest: Frag[] } {
   const sources: Source[] = [];
   const rest: Frag[] = [];
   for (const i of items) {
@@ -103,10 +109,12 @@ function andPredicate(items: Expr[], r: Frag, ctx: Ctx): Frag {
     if (s instanceof Frag) rest.push(s);
     else sources.push(s);
   }
-  if (sources.length === 0) return and(rest);
-  const inner = sources.reduceRight<Frag | undefined>((acc, s) => s(acc), undefined)!;
-  return and([sql`${r}.rid in (${inner})`, ...rest]);
+  return { sources, rest };
 }
+
+/** The first source outermost, each next one nested in the previous; `outer` applies to the outermost. */
+const nest = (sources: Source[], outer?: (x: Frag) => Frag): Frag =>
+  sources.reduceRight<Frag | undefined>((acc, s, i) => s(acc, i === 0 ? outer : undefined), undefined)!;
 
 /**
  * When every item is a plain semi-join: the rids matching them all, straight from the index tables (the
@@ -115,14 +123,8 @@ function andPredicate(items: Expr[], r: Frag, ctx: Ctx): Frag {
  * a page of rids can be chosen before any resource row is read. Undefined otherwise.
  */
 export function ridsOf(items: Expr[], r: Frag, ctx: Ctx, outer: (x: Frag) => Frag): Frag | undefined {
-  const sources: Source[] = [];
-  for (const i of items) {
-    const s = ridSource(i, r, ctx);
-    if (s instanceof Frag) return undefined;
-    sources.push(s);
-  }
-  if (sources.length === 0) return undefined;
-  return sources.reduceRight<Frag | undefined>((acc, s, i) => s(acc, i === 0 ? outer : undefined), undefined);
+  const { sources, rest } = split(items, r, ctx);
+  return sources.length && !rest.length ? nest(sources, outer) : undefined;
 }
 
 export function predicate(e: Expr, r: Frag, ctx: Ctx): Frag {
@@ -143,14 +145,7 @@ export function predicate(e: Expr, r: Frag, ctx: Ctx): Frag {
         where ${l}.tenant = ${ctx.tenant} and ${l}.type = 'List' and ${l}.id = any(${e.ids}) and not ${l}.deleted
         and ${x}.p = ${typed(keyText(paramKey('List.item')), 'int8')} and ${x}.ttype = ${r}.type and ${x}.tid = ${r}.id)`;
     }
-    case 'chain': {
-      const x = ident(ctx.alias('x'));
-      const t = ident(ctx.alias('t'));
-      return sql`${r}.rid in (select ${x}.rid from ${tbl(ctx, 'sp_reference')} ${x}
-        join ${tbl(ctx, 'resource')} ${t} on ${t}.tenant = ${x}.tenant and ${t}.type = ${x}.ttype and ${t}.id = ${x}.tid
-        where ${x}.tenant = ${ctx.tenant} and ${inKeys(sql`${x}.p`, paramKeys(e.ps))} and ${x}.ttype = any(${e.targets}) and not ${t}.deleted
-        and ${predicate(e.inner, t, ctx)})`;
-    }
+    case 'chain': return sql`${r}.rid in (${(ridSource(e, r, ctx) as Source)()})`;
     case 'has': {
       const x = ident(ctx.alias('x'));
       const s = ident(ctx.alias('s'));
