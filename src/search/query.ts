@@ -109,7 +109,6 @@ function keyset(keys: SortExpr[], names: Frag[], rid: Frag, ridDesc: boolean, cu
 
 export interface PageSql { sql: Sql; sortCasts: string[] }
 
-/** One page: `limit` rows (the caller asks for _count + 1 to learn whether there is a next page). */
 /** A range over two columns (lo, hi): dates, numbers, quantities, _lastUpdated. */
 function hasRange(e: Expr): boolean {
   switch (e.k) {
@@ -142,6 +141,7 @@ function needsCustomPlan(e: Expr): boolean {
 
 const planned = (req: SearchRequest, s: Sql): Sql => (req.where.some(needsCustomPlan) ? { ...s, custom: true } : s);
 
+/** One page: `limit` rows (the caller asks for _count + 1 to learn whether there is a next page). */
 export function pageQuery(req: SearchRequest, opts: QueryOptions, limit: number, cursor?: Cursor): PageSql {
   const p = pageQueryOf(req, opts, limit, cursor);
   return { ...p, sql: planned(req, p.sql) };
@@ -180,8 +180,9 @@ function pageQueryOf(req: SearchRequest, opts: QueryOptions, limit: number, curs
 /**
  * The page in rid order chosen from the index tables alone, then only its rows read: for a search on one
  * type, in rid order (no _sort), whose every condition is a plain semi-join (compile.ts ridsOf). Reading
- * every matching resource and sorting them cost Encounter?patient.birthdate= on the ×10 data 64 ms (one
- * birth date, thousands of encounters) for a page of 20.
+ * every matching resource to sort them cost the first page of Observation?code=72514-3 on the ×10 data
+ * (52,110 matches) 13 ms, and of Observation?category=vital-signs&date=ge2015-01-01 1,233 ms; chosen by
+ * rid from the index tables, 1.7 ms each.
  */
 function ridPageQuery(req: SearchRequest, opts: QueryOptions, limit: number, cursor?: Cursor): Sql | undefined {
   if (req.sort.length || req.compartment || req.contained || req.types.length !== 1 || req.where.length === 0) return undefined;
