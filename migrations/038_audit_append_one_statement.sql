@@ -10,13 +10,17 @@
 -- UPDATEd to the new position and hash computed from its old values, and the event is inserted from what
 -- the UPDATE returns. The head keeps the previous hash (`prev_hash`) so the UPDATE can return it. A concurrent
 -- writer that holds the same head row anyway (037's general path) only makes the UPDATE wait: under READ
--- COMMITTED it then recomputes from the committed head, so the chain stays gap-free. Several events, or a
--- tenant without heads yet, take the general path, unchanged from 037. The hash line is the same (033), so
--- `audit verify` is unchanged.
+-- COMMITTED it then recomputes from the committed head, so the chain stays gap-free. Several events, or every
+-- stripe busy, take the general path: 037's function itself, kept as audit.append_chained and callable
+-- only by its owner (this function). The hash line is the same (033), so `audit verify` is unchanged.
 
 alter table audit.chain_head add column if not exists prev_hash bytea;
 
-create or replace function audit.append(p_events jsonb) returns integer
+alter function audit.append(jsonb) rename to append_chained;
+revoke all on function audit.append_chained(jsonb) from public, fhirgate_clinician, fhirgate_patient, fhirgate_researcher,
+  fhirgate_auditor, fhirgate_admin, fhirgate_system;
+
+create function audit.append(p_events jsonb) returns integer
 language plpgsql security definer set search_path = pg_catalog, pg_temp set timezone = 'UTC' as $$
 declare
   t text := ctx.tenant();
@@ -26,12 +30,6 @@ declare
   lane integer;
   k integer;
   attempt integer;
-  h record;
-  e record;
-  p bigint;
-  prev bytea;
-  cur bytea;
-  n integer := 0;
 begin
   if t is null then raise exception 'audit.append: no tenant in context' using errcode = '42501'; end if;
   if p_events is null or jsonb_typeof(p_events) <> 'array' or jsonb_array_length(p_events) = 0 then return 0; end if;
@@ -73,37 +71,14 @@ begin
     end loop;
   end if;
 
-  select c.stripe, c.pos, c.hash into h from audit.chain_head c where c.tenant = t
-    order by (c.stripe + stripes - start) % stripes for update skip locked limit 1;
-  if not found then
-    insert into audit.chain_head (tenant, stripe, pos, hash)
-      select t, s, 0, decode(repeat('00', 32), 'hex') from generate_series(0, stripes - 1) s on conflict do nothing;
-    select c.stripe, c.pos, c.hash into h from audit.chain_head c where c.tenant = t
-      order by (c.stripe + stripes - start) % stripes for update skip locked limit 1;
-    if not found then  -- every stripe busy: wait for ours
-      select c.stripe, c.pos, c.hash into h from audit.chain_head c where c.tenant = t and c.stripe = start for update;
-    end if;
-  end if;
-  p := h.pos;
-  prev := h.hash;
-  for e in select * from jsonb_to_recordset(p_events) as x(id text, recorded timestamptz, type text, subtype text,
-      action text, outcome smallint, agent text, patient text, entity text, content text) loop
-    if e.id is null or e.recorded is null or e.content is null or e.action is null or e.outcome is null
-       or strpos(concat(t, e.id, e.type, e.subtype, e.action, e.agent, e.patient, e.entity), E'\n') > 0 then
-      raise exception 'audit.append: malformed event' using errcode = '22023';
-    end if;
-    p := p + 1;
-    cur := sha256(prev || convert_to(audit.hash_line(t, h.stripe, p, e.id, e.recorded, coalesce(e.type, ''), coalesce(e.subtype, ''),
-      e.action, e.outcome, coalesce(e.agent, ''), coalesce(e.patient, ''), coalesce(e.entity, ''), e.content), 'UTF8'));
-    insert into audit.event (tenant, stripe, pos, id, recorded, type, subtype, action, outcome, agent, patient, entity, content, prev_hash, hash)
-    values (t, h.stripe, p, e.id, e.recorded, coalesce(e.type, ''), coalesce(e.subtype, ''), e.action, e.outcome,
-      coalesce(e.agent, ''), coalesce(e.patient, ''), coalesce(e.entity, ''), e.content, prev, cur);
-    prev := cur;
-    n := n + 1;
-  end loop;
-  update audit.chain_head set pos = p, hash = prev where tenant = t and stripe = h.stripe;
-  return n;
+  return audit.append_chained(p_events);
 end $$;
+
+grant create on schema audit to fhirgate_audit_writer;
+alter function audit.append(jsonb) owner to fhirgate_audit_writer;
+revoke create on schema audit from fhirgate_audit_writer;
+revoke all on function audit.append(jsonb) from public;
+grant execute on function audit.append(jsonb) to fhirgate_clinician, fhirgate_patient, fhirgate_researcher, fhirgate_auditor, fhirgate_admin, fhirgate_system;
 
 -- The head only moves forward (032's head_forward), now checked in the trigger's WHEN clause: the
 -- PL/pgSQL function runs only to refuse a backward or sideways move, not on every append.

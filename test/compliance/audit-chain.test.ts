@@ -60,7 +60,8 @@ test('UPDATE, DELETE, TRUNCATE and direct INSERT are refused: request roles and 
   await append('ro', 3);
   for (const role of ['clinician', 'patient', 'researcher', 'auditor', 'admin', 'system']) {
     for (const sql of [`update audit.event set outcome = 4`, `delete from audit.event`, `truncate audit.event`,
-      `insert into audit.event select * from audit.event limit 1`, `update audit.chain_head set pos = 0`, `delete from audit.checkpoint`]) {
+      `insert into audit.event select * from audit.event limit 1`, `update audit.chain_head set pos = 0`, `delete from audit.checkpoint`,
+      `select audit.append_chained('[]'::jsonb)`]) {
       const e = await asRole(db.c, { role, tenant: 'ro' }, () => db.c.query(sql));
       assert.match(String(e), /permission denied/, `${role}: ${sql}`);
     }
