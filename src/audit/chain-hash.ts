@@ -10,6 +10,9 @@ import { F, PG_EPOCH_US, int64, type ChainRow } from '../store/audit-copy.js';
 
 export const GENESIS_HEX = '00'.repeat(32);
 const LF = 10;
+// The text columns of the hash line on each side of `outcome`, in audit.hash_line()'s order.
+const TEXT_BEFORE_OUTCOME = [F.type, F.subtype, F.action] as const;
+const TEXT_AFTER_OUTCOME = [F.agent, F.patient, F.entity, F.content] as const;
 
 export const toBin = (hex: string): string => Buffer.from(hex, 'hex').toString('binary');
 export const toHex = (bin: string): string => Buffer.from(bin, 'binary').toString('hex');
@@ -179,21 +182,15 @@ export class TupleHasher implements EventHashes {
     const us = int64(buf, s[F.recorded]) + PG_EPOCH_US;
     at = legacy ? at + d.write(legacyRecorded(us), at, 'latin1') : decimal(d, at, us);
     d[at++] = LF;
-    at = bytes(buf, s[F.type], d, at);
-    d[at++] = LF;
-    at = bytes(buf, s[F.subtype], d, at);
-    d[at++] = LF;
-    at = bytes(buf, s[F.action], d, at);
-    d[at++] = LF;
+    for (const f of TEXT_BEFORE_OUTCOME) {
+      at = bytes(buf, s[f], d, at);
+      d[at++] = LF;
+    }
     at = decimal(d, at, buf.readInt16BE(s[F.outcome]));
-    d[at++] = LF;
-    at = bytes(buf, s[F.agent], d, at);
-    d[at++] = LF;
-    at = bytes(buf, s[F.patient], d, at);
-    d[at++] = LF;
-    at = bytes(buf, s[F.entity], d, at);
-    d[at++] = LF;
-    at = bytes(buf, s[F.content], d, at);
+    for (const f of TEXT_AFTER_OUTCOME) {
+      d[at++] = LF;
+      at = bytes(buf, s[f], d, at);
+    }
     return oneShot(new Uint8Array(d.buffer, d.byteOffset, at));
   }
 }
