@@ -2,29 +2,19 @@
 // src/fhir/import/prepare.ts, transaction Bundles in src/fhir/resource-write.ts): the same content, the same
 // rows in every search index table, and the same de-identified copy with the same de-identified index rows,
 // whatever the path. Ids differ per path, so they are replaced by placeholders before comparing.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { useServerAndDir } from '../helpers/server.js';
 import { call } from '../helpers/http.js';
 import { run } from '../../src/cli/import.js';
 import { deidSettings } from '../../src/deid/settings.js';
 import { pseudonymsFor } from '../../src/deid/pseudonym.js';
 
-let server: TestServer;
-let dir: string;
-before(async () => {
-  server = await startTestServer();
-  dir = mkdtempSync(join(tmpdir(), 'fhirgate-import-eq-'));
-});
-after(async () => {
-  await server?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const fx = useServerAndDir('fhirgate-import-eq-');
 
-const sql = async (text: string, values: unknown[] = []) => (await server.db.pool.query(text, values)).rows;
+const sql = async (text: string, values: unknown[] = []) => (await fx.server.db.pool.query(text, values)).rows;
 
 const patient = (id: string) => ({
   resourceType: 'Patient', id, meta: { tag: [{ system: 'urn:t', code: 'x' }] }, name: [{ family: 'Équal', given: ['Row "quoted"\\'] }],
@@ -65,15 +55,15 @@ const replaceAll = (s: string, names: Record<string, string>) => Object.entries(
 test('import (worker) and transaction Bundle store what REST stores: content, index rows, de-identified copy and its index rows', async () => {
   const norm = (c: string, names: Record<string, string>) => replaceAll(c, names).replace(/"lastUpdated":"[^"]+"/g, '"lastUpdated":"T"');
   // REST: one PUT each.
-  assert.equal((await call(server.fhirBase, 'PUT', 'Patient/eq-rest-p', patient('eq-rest-p'))).status, 201);
-  assert.equal((await call(server.fhirBase, 'PUT', 'Observation/eq-rest-o', observation('eq-rest-o', 'eq-rest-p'))).status, 201);
+  assert.equal((await call(fx.server.fhirBase, 'PUT', 'Patient/eq-rest-p', patient('eq-rest-p'))).status, 201);
+  assert.equal((await call(fx.server.fhirBase, 'PUT', 'Observation/eq-rest-o', observation('eq-rest-o', 'eq-rest-p'))).status, 201);
   // Import through a worker thread (NDJSON keeps ids).
-  const nd = join(dir, 'eq.ndjson');
+  const nd = join(fx.dir, 'eq.ndjson');
   writeFileSync(nd, [patient('eq-imp-p'), observation('eq-imp-o', 'eq-imp-p')].map((x) => JSON.stringify(x)).join('\n') + '\n');
-  const r = await run(['--workers', '1', nd], { db: server.db, config: server.config, tenant: 'default' });
+  const r = await run(['--workers', '1', nd], { db: fx.server.db, config: fx.server.config, tenant: 'default' });
   assert.equal(r.created, 2, JSON.stringify(r));
-  // A transaction Bundle: POSTs whose ids the server assigns, the Observation referring to the Patient's fullUrl.
-  const tx = await call(server.fhirBase, 'POST', '', {
+  // A transaction Bundle: POSTs whose ids the fx.server assigns, the Observation referring to the Patient's fullUrl.
+  const tx = await call(fx.server.fhirBase, 'POST', '', {
     resourceType: 'Bundle', type: 'transaction', entry: [
       { fullUrl: 'urn:uuid:0b6e2c9a-0000-4000-8000-000000000001', resource: patient('x'), request: { method: 'POST', url: 'Patient' } },
       { fullUrl: 'urn:uuid:0b6e2c9a-0000-4000-8000-000000000002', resource: observation('y', 'x'), request: { method: 'POST', url: 'Observation' } },

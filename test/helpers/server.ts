@@ -2,6 +2,7 @@
 // (scripts/run-tests.mjs starts one embedded cluster and exports TEST_PG_URL), migrations applied,
 // HTTP on a free loopback port. Without TEST_PG_URL it starts an embedded cluster of its own.
 import { createServer, type Server } from 'node:http';
+import { before, after } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,4 +105,19 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
       if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A test server and a scratch directory for the files a test file writes, both gone after its tests. */
+export function useServerAndDir(prefix: string): { readonly server: TestServer; readonly dir: string } {
+  let server: TestServer | undefined;
+  let dir: string | undefined;
+  before(async () => {
+    server = await startTestServer();
+    dir = mkdtempSync(join(tmpdir(), prefix));
+  });
+  after(async () => {
+    await server?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  return { get server() { return server!; }, get dir() { return dir!; } };
 }
