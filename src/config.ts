@@ -17,6 +17,11 @@ export interface Config {
   maxBodyBytes: number;
   /** Pool size for request traffic. */
   poolSize: number;
+  /**
+   * Shared transactions in flight per kind of reading request (src/store/group-tx.ts: group commit of
+   * reads and searches with their AuditEvents); 0 runs every request in a transaction of its own.
+   */
+  groupSlots: number;
   /** Port the embedded PostgreSQL listens on (loopback only). */
   embeddedPgPort: number;
   /**
@@ -57,6 +62,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL ?? 'info',
     maxBodyBytes: int(env.MAX_BODY_BYTES, 32 * 1024 * 1024),
     poolSize: int(env.PG_POOL_SIZE, 16),
+    groupSlots: Math.max(0, int(env.PG_GROUP_SLOTS, 2)),
     embeddedPgPort: int(env.EMBEDDED_PG_PORT, 0),
     audit,
   };

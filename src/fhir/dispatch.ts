@@ -7,6 +7,7 @@ import type { FhirRequest, FhirResponse } from './types.js';
 import type { Services } from './services.js';
 import type { AuthContext } from '../auth/context.js';
 import { withTx, type DbContext, type Tx } from '../store/session.js';
+import { withGroupTx } from '../store/group-tx.js';
 import { assertAllowed } from '../auth/enforce.js';
 import { match, type Matched } from './routes.js';
 import { FhirError } from '../errors.js';
@@ -81,7 +82,11 @@ export async function dispatch(req: FhirRequest, svc: Services): Promise<FhirRes
     }
     const handler = req.ctx.role === 'researcher' ? researcherHandler(m.interaction) : m.handler.tx;
     const matched = m;
-    return await withTx(svc.db, dbContext(req.ctx), async (tx) => {
+    // Reads and searches only read: they may share a transaction, and its COMMIT, with concurrent ones
+    // (group commit, src/store/group-tx.ts). Everything else runs in a transaction of its own.
+    const kind = m.shared;
+    const run = <T>(fn: (tx: Tx) => Promise<T>) => (kind ? withGroupTx(svc.db, dbContext(req.ctx), kind, fn) : withTx(svc.db, dbContext(req.ctx), fn));
+    return await run(async (tx) => {
       const res = await handler(req, tx, svc);
       if (anyOf && (matched.interaction === 'read' || matched.interaction === 'vread') && res.status === 200) {
         await assertGranularRead(tx, svc, matched.type!, req.segments[1], anyOf);

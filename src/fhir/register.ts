@@ -21,12 +21,12 @@ export function registerAll(): void {
   done = true;
   addRoute({ method: 'GET', pattern: 'metadata', interaction: 'read', handler: { plain: metadata }, noScopeCheck: true });
   // search (R4 http.html#search): GET, or POST …/_search with a form body; type, system and compartment.
-  addRoute({ method: 'GET', pattern: ':type', interaction: 'search', handler: { tx: searchTypeOrAudit } });
-  addRoute({ method: 'POST', pattern: ':type/_search', interaction: 'search', handler: { tx: searchTypeOrAudit } });
-  addRoute({ method: 'GET', pattern: '', interaction: 'search', handler: { tx: searchSystemInTx } });
-  addRoute({ method: 'POST', pattern: '_search', interaction: 'search', handler: { tx: searchSystemInTx } });
-  addRoute({ method: 'GET', pattern: ':type/:id/:ctype', interaction: 'search', handler: { tx: searchCompartmentInTx } });
-  addRoute({ method: 'POST', pattern: ':type/:id/:ctype/_search', interaction: 'search', handler: { tx: searchCompartmentInTx } });
+  addRoute({ method: 'GET', pattern: ':type', interaction: 'search', handler: { tx: searchTypeOrAudit }, shared: 'search' });
+  addRoute({ method: 'POST', pattern: ':type/_search', interaction: 'search', handler: { tx: searchTypeOrAudit }, shared: 'search' });
+  addRoute({ method: 'GET', pattern: '', interaction: 'search', handler: { tx: searchSystemInTx }, shared: 'search' });
+  addRoute({ method: 'POST', pattern: '_search', interaction: 'search', handler: { tx: searchSystemInTx }, shared: 'search' });
+  addRoute({ method: 'GET', pattern: ':type/:id/:ctype', interaction: 'search', handler: { tx: searchCompartmentInTx }, shared: 'search' });
+  addRoute({ method: 'POST', pattern: ':type/:id/:ctype/_search', interaction: 'search', handler: { tx: searchCompartmentInTx }, shared: 'search' });
   addRoute({ method: 'POST', pattern: '', interaction: 'create', handler: { plain: bundle }, noScopeCheck: true });
   // $validate reads nothing it is not given and writes nothing: it needs the same access as a read.
   addOperation({ name: 'validate', levels: ['type', 'instance'], methods: ['POST'], handler: { plain: validateOperation }, interaction: 'read' });

@@ -26,6 +26,11 @@ export interface Route {
   handler: RouteHandler;
   /** No scope check here: public endpoints (metadata, discovery), or Bundles whose entries are checked one by one. */
   noScopeCheck?: boolean;
+  /**
+   * The handler only reads: it may share its transaction with concurrent requests of this kind
+   * (group commit, src/store/group-tx.ts).
+   */
+  shared?: 'read' | 'search';
 }
 
 export interface Operation {
@@ -43,8 +48,8 @@ export interface Operation {
 const readOrAudit: TxHandler = (req, tx) => (req.segments[0] === 'AuditEvent' ? auditRead(req, tx) : read(req, tx));
 
 const routes: Route[] = [
-  { method: 'GET', pattern: ':type/:id', interaction: 'read', handler: { tx: readOrAudit } },
-  { method: 'GET', pattern: ':type/:id/_history/:vid', interaction: 'vread', handler: { tx: vread } },
+  { method: 'GET', pattern: ':type/:id', interaction: 'read', handler: { tx: readOrAudit }, shared: 'read' },
+  { method: 'GET', pattern: ':type/:id/_history/:vid', interaction: 'vread', handler: { tx: vread }, shared: 'read' },
   { method: 'POST', pattern: ':type', interaction: 'create', handler: { tx: create } },
   { method: 'PUT', pattern: ':type/:id', interaction: 'update', handler: { tx: update } },
   { method: 'PUT', pattern: ':type', interaction: 'update', handler: { tx: conditionalUpdate } },
@@ -76,6 +81,7 @@ export interface Matched {
   interaction: Interaction;
   type?: string;
   noScopeCheck?: boolean;
+  shared?: Route['shared'];
 }
 
 /** The type a pattern binds, false when it does not match, or `unknown` for a non-type in a `:type` slot. */
@@ -137,7 +143,7 @@ function matchRoute(req: FhirRequest): Matched {
       continue;
     }
     pathKnown = true;
-    if (r.method === method) return { handler: r.handler, interaction: r.interaction, type: t, noScopeCheck: r.noScopeCheck };
+    if (r.method === method) return { handler: r.handler, interaction: r.interaction, type: t, noScopeCheck: r.noScopeCheck, shared: r.shared };
   }
   if (pathKnown) throw new FhirError(405, 'not-supported', `${req.method} is not allowed on this URL`);
   if (unknownType !== undefined) throw notFound(`resource type '${unknownType.slice(0, 64)}' is not supported`);

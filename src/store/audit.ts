@@ -3,8 +3,10 @@
 // statement, sent with the COMMIT in one round trip (tx.beforeCommit): the stripe head it locks is held
 // for the append and the commit only, and if the append fails nothing commits. A refusal or failure is
 // appended in a new transaction after the rollback, because ROLLBACK would erase it.
-import type { Db, DbContext, Tx } from './session.js';
+import type { Db, DbContext, Tx, Step } from './session.js';
 import { withTx } from './session.js';
+
+const APPEND = { name: 'fg_audit_append', text: 'select audit.append($1::jsonb)' };
 
 /** One event as the store receives it (built by src/audit/balp.ts). */
 export interface AuditRowIn {
@@ -26,7 +28,34 @@ export interface AuditRowIn {
  */
 export async function appendAudit(tx: Tx, rows: readonly AuditRowIn[]): Promise<void> {
   if (rows.length === 0) return;
-  tx.beforeCommit({ name: 'fg_audit_append', text: 'select audit.append($1::jsonb)', values: [JSON.stringify(rows)] });
+  tx.beforeCommit({ ...APPEND, values: [JSON.stringify(rows)] });
+}
+
+/**
+ * The deferred steps of a shared transaction's members (group-tx.ts), each to run under the context
+ * given with it: the AuditEvent appends of one tenant become ONE append (audit.append reads only the
+ * tenant from the context; each event names its own agent and patient), other steps stay with their
+ * member. One append of n events chains them in one pass (037's general path) instead of n.
+ */
+export function mergeAuditAppends(members: ReadonlyArray<{ ctx: DbContext; deferred: Step[] }>): Array<{ ctx: DbContext; deferred: Step[] }> {
+  const out: Array<{ ctx: DbContext; deferred: Step[] }> = [];
+  const byTenant = new Map<string, { ctx: DbContext; arrays: string[] }>();
+  for (const m of members) {
+    const others = m.deferred.filter((s) => s.name !== APPEND.name);
+    if (others.length) out.push({ ctx: m.ctx, deferred: others });
+    for (const s of m.deferred) {
+      if (s.name !== APPEND.name) continue;
+      let t = byTenant.get(m.ctx.tenant);
+      if (!t) byTenant.set(m.ctx.tenant, (t = { ctx: m.ctx, arrays: [] }));
+      t.arrays.push(String(s.values![0]));
+    }
+  }
+  // Each value is a JSON array written by appendAudit: their elements joined make one array.
+  for (const { ctx, arrays } of byTenant.values()) {
+    const joined = arrays.length === 1 ? arrays[0] : `[${arrays.map((a) => a.slice(1, -1)).filter((a) => a.trim()).join(',')}]`;
+    out.push({ ctx, deferred: [{ ...APPEND, values: [joined] }] });
+  }
+  return out;
 }
 
 /** A refusal or failure: its own short transaction under the caller's role and tenant. */

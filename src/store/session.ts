@@ -53,14 +53,17 @@ const ROLES: Record<DbRole, string> = {
 
 export interface Db {
   pool: Pool;
+  /** Shared read transactions in flight per kind (group-tx.ts); 0 or unset: every request alone. */
+  groupSlots?: number;
 }
 
 /**
- * The opening: BEGIN and one prepared statement that sets role and context. The role is set with
+ * The request context as one prepared statement: role, tenant, patient, scopes. The role is set with
  * set_config('role', …, true), the same as SET LOCAL ROLE (PostgreSQL docs, "SET": SET ROLE is the
- * `role` setting). Both travel in the pipeline of the transaction's first statement (pipeline.ts).
+ * `role` setting). It may be sent again inside a transaction (group-tx.ts: each statement of a shared
+ * transaction runs under its own request's context).
  */
-function opening(ctx: DbContext, readOnly: boolean): Step[] {
+export function contextStep(ctx: DbContext): Step {
   const settings: Array<[string, string | undefined]> = [
     ['role', ROLES[ctx.role]],
     ['fhirgate.tenant', ctx.tenant],
@@ -73,14 +76,20 @@ function opening(ctx: DbContext, readOnly: boolean): Step[] {
   // PostgreSQL re-planned Patient?name=&birthdate= on every execution: the policies' InitPlans make custom
   // and generic costs look alike, so planning (2.3 ms) was never saved (measured: 2.5 ms → 0.3 ms per search).
   const text = `select set_config('plan_cache_mode', 'force_generic_plan', true), ${settings.map(([name], i) => `set_config('${name}', $${i + 1}, true)`).join(', ')}`;
-  return [
-    readOnly ? { name: 'fg_begin_ro', text: 'begin read only' } : { name: 'fg_begin', text: 'begin' },
-    { name: `fg_ctx_${ctx.role}`, text, values: settings.map(([, v]) => v ?? '') },
-  ];
+  return { name: `fg_ctx_${ctx.role}`, text, values: settings.map(([, v]) => v ?? '') };
 }
 
-const PLAN_CUSTOM: Step = { name: 'fg_plan_custom', text: "select set_config('plan_cache_mode', 'force_custom_plan', true)" };
-const PLAN_GENERIC: Step = { name: 'fg_plan_generic', text: "select set_config('plan_cache_mode', 'force_generic_plan', true)" };
+/** The opening: BEGIN and the context, both sent in the pipeline of the first statement (pipeline.ts). */
+function opening(ctx: DbContext, readOnly: boolean): Step[] {
+  return [readOnly ? { name: 'fg_begin_ro', text: 'begin read only' } : { name: 'fg_begin', text: 'begin' }, contextStep(ctx)];
+}
+
+export function assertRole(ctx: DbContext): void {
+  if (!(ctx.role in ROLES)) throw new Error(`unknown role ${String(ctx.role)}`);
+}
+
+export const PLAN_CUSTOM: Step = { name: 'fg_plan_custom', text: "select set_config('plan_cache_mode', 'force_custom_plan', true)" };
+export const PLAN_GENERIC: Step = { name: 'fg_plan_generic', text: "select set_config('plan_cache_mode', 'force_generic_plan', true)" };
 
 /**
  * A Tx on `client`. `pending` is the opening not sent yet: it goes in front of the first statement. A
@@ -121,7 +130,7 @@ export function txOver(client: PoolClient, ctx: DbContext, beforeCommit: (step: 
 }
 
 export async function withTx<T>(db: Db, ctx: DbContext, fn: (tx: Tx) => Promise<T>, opts: { readOnly?: boolean } = {}): Promise<T> {
-  if (!(ctx.role in ROLES)) throw new Error(`unknown role ${String(ctx.role)}`);
+  assertRole(ctx);
   const client = await db.pool.connect();
   let broken = false;
   const deferred: Step[] = [];
