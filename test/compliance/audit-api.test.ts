@@ -138,12 +138,14 @@ test('the auditor answers who accessed a patient\'s data, when and what; nobody 
 
 test('no audit row, no data: when the append fails, the resource is not served', async () => {
   await c.query('revoke execute on function audit.append(jsonb) from fhirgate_clinician');
+  await c.query('revoke execute on function audit.append_rows(text[], timestamptz[], text[], text[], text[], smallint[], text[], text[], text[], text[]) from fhirgate_clinician');
   try {
     const r = await call(server, clinician, 'GET', `Patient/${p1}`);
     assert.notEqual(r.status, 200);
     assert.ok(!r.text.includes('Auditee'), 'no PHI in the refusal');
   } finally {
     await c.query('grant execute on function audit.append(jsonb) to fhirgate_clinician');
+    await c.query('grant execute on function audit.append_rows(text[], timestamptz[], text[], text[], text[], smallint[], text[], text[], text[], text[]) to fhirgate_clinician');
   }
 });
 

@@ -72,6 +72,12 @@ test('UPDATE, DELETE, TRUNCATE and direct INSERT are refused: request roles and 
   }
   const e = await asRole(db.c, { role: 'clinician' }, () => db.c.query(`select audit.append('[{"id":"a"}]'::jsonb)`));
   assert.match(String(e), /no tenant/);
+  // The row form refuses what the jsonb form refuses: no tenant, a missing field, a line break in a field.
+  const rows = (id: string, agent: string, content: string | null) =>
+    db.c.query(`select audit.append_rows(array[$1], array[now()], array['rest'], array['read'], array['R'], array[0::smallint], array[$2], array[''], array[''], array[$3])`, [id, agent, content]);
+  assert.match(String(await asRole(db.c, { role: 'clinician' }, () => rows('x1', 'a', '{}'))), /no tenant/);
+  assert.match(String(await asRole(db.c, { role: 'clinician', tenant: 'ro' }, () => rows('x2', 'a', null))), /malformed/);
+  assert.match(String(await asRole(db.c, { role: 'clinician', tenant: 'ro' }, () => rows('x3', 'a\nb', '{}'))), /malformed/);
   assert.equal((await verify('ro')).events, 3);
 });
 
