@@ -84,9 +84,7 @@ export async function dispatch(req: FhirRequest, svc: Services): Promise<FhirRes
     const matched = m;
     // Reads and searches only read: they may share a transaction, and its COMMIT, with concurrent ones
     // (group commit, src/store/group-tx.ts). Everything else runs in a transaction of its own.
-    const kind = m.shared;
-    const run = <T>(fn: (tx: Tx) => Promise<T>) => (kind ? withGroupTx(svc.db, dbContext(req.ctx), kind, fn) : withTx(svc.db, dbContext(req.ctx), fn));
-    return await run(async (tx) => {
+    return await withGroupTx(svc.db, dbContext(req.ctx), m.shared, async (tx) => {
       const res = await handler(req, tx, svc);
       if (anyOf && (matched.interaction === 'read' || matched.interaction === 'vread') && res.status === 200) {
         await assertGranularRead(tx, svc, matched.type!, req.segments[1], anyOf);

@@ -21,7 +21,7 @@
 import type { PoolClient } from './pool.js';
 import { runPipeline, type Step, type StepResult } from './pipeline.js';
 import { translatePgError } from './pg-errors.js';
-import { withTx, contextStep, assertRole, PLAN_CUSTOM, PLAN_GENERIC, type Db, type DbContext, type Tx } from './session.js';
+import { withTx, contextStep, assertRole, BEGIN, COMMIT, PLAN_CUSTOM, PLAN_GENERIC, type Db, type DbContext, type Tx } from './session.js';
 import { mergeAuditAppends } from './audit.js';
 
 /** Most members one transaction carries: bounds how long the slowest member can hold the others. */
@@ -118,7 +118,7 @@ class Group {
     }
     const items = this.queue.splice(0);
     const steps: Step[] = [];
-    if (!this.begun) steps.push({ name: 'fg_begin', text: 'begin' });
+    if (!this.begun) steps.push(BEGIN);
     for (const it of items) {
       if (this.lastContext !== it.member) steps.push(contextStep(it.member.ctx));
       this.lastContext = it.member;
@@ -151,11 +151,11 @@ class Group {
     try {
       if (this.aborted) throw new GroupAborted();
       if (this.begun || this.members.some((m) => m.deferred.length)) {
-        const steps: Step[] = this.begun ? [] : [{ name: 'fg_begin', text: 'begin' }];
+        const steps: Step[] = this.begun ? [] : [BEGIN];
         for (const { ctx, deferred } of mergeAuditAppends(this.members.filter((m) => m.deferred.length))) {
           steps.push(contextStep(ctx), ...deferred);
         }
-        steps.push({ name: 'fg_commit', text: 'commit' });
+        steps.push(COMMIT);
         await runPipeline(client, steps);
       }
       this.commit();
@@ -233,12 +233,12 @@ function committerOf(db: Db, kind: string, slots: number): Committer {
 
 /**
  * Runs `fn` as withTx would, inside a transaction shared with concurrent requests of the same `kind`
- * (db.groupSlots groups at a time; 0 or unset: withTx). `fn` must only read; its deferred steps
+ * (db.groupSlots groups at a time; no kind, or 0 or unset slots: withTx). `fn` must only read; its deferred steps
  * (tx.beforeCommit: the AuditEvent) commit with the group, and its result is returned only after that.
  */
-export async function withGroupTx<T>(db: Db, ctx: DbContext, kind: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+export async function withGroupTx<T>(db: Db, ctx: DbContext, kind: string | undefined, fn: (tx: Tx) => Promise<T>): Promise<T> {
   const slots = db.groupSlots ?? 0;
-  if (slots <= 0) return withTx(db, ctx, fn);
+  if (!kind || slots <= 0) return withTx(db, ctx, fn);
   assertRole(ctx);
   const { group, member } = committerOf(db, kind, slots).join(ctx);
   let client: PoolClient;

@@ -79,9 +79,12 @@ export function contextStep(ctx: DbContext): Step {
   return { name: `fg_ctx_${ctx.role}`, text, values: settings.map(([, v]) => v ?? '') };
 }
 
+export const BEGIN: Step = { name: 'fg_begin', text: 'begin' };
+export const COMMIT: Step = { name: 'fg_commit', text: 'commit' };
+
 /** The opening: BEGIN and the context, both sent in the pipeline of the first statement (pipeline.ts). */
 function opening(ctx: DbContext, readOnly: boolean): Step[] {
-  return [readOnly ? { name: 'fg_begin_ro', text: 'begin read only' } : { name: 'fg_begin', text: 'begin' }, contextStep(ctx)];
+  return [readOnly ? { name: 'fg_begin_ro', text: 'begin read only' } : BEGIN, contextStep(ctx)];
 }
 
 export function assertRole(ctx: DbContext): void {
@@ -140,7 +143,7 @@ export async function withTx<T>(db: Db, ctx: DbContext, fn: (tx: Tx) => Promise<
     // Nothing sent and nothing to append: the transaction never began.
     if (tx.pending.length === 0 || deferred.length > 0) {
       try {
-        await runPipeline(client, [...tx.pending, ...deferred, { name: 'fg_commit', text: 'commit' }]);
+        await runPipeline(client, [...tx.pending, ...deferred, COMMIT]);
       } catch (e) {
         throw translatePgError(e);
       }
