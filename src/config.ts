@@ -62,7 +62,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL ?? 'info',
     maxBodyBytes: int(env.MAX_BODY_BYTES, 32 * 1024 * 1024),
     poolSize: int(env.PG_POOL_SIZE, 16),
-    groupSlots: Math.max(0, int(env.PG_GROUP_SLOTS, 2)),
+    groupSlots: Math.max(0, int(env.PG_GROUP_SLOTS, 1)),
     embeddedPgPort: int(env.EMBEDDED_PG_PORT, 0),
     audit,
   };

@@ -18,6 +18,9 @@
 //
 // A group takes its members while it waits for a connection slot (`groupSlots` groups at a time per
 // kind); at low load a request finds a free slot and runs at once, alone, as it would under withTx.
+// One slot is the default: a group then gathers every request that arrives during the previous one's
+// reads. Measured at 32 clients (audited Patient reads): 1 slot, 8.8–9.7 members per COMMIT and
+// 195–227 µs of PostgreSQL CPU per read; 2 slots, 5.4–5.5 members and 274–281 µs, at no higher throughput.
 import type { PoolClient } from './pool.js';
 import { runPipeline, type Step, type StepResult } from './pipeline.js';
 import { translatePgError } from './pg-errors.js';
@@ -38,7 +41,17 @@ interface Member {
   ctx: DbContext;
   deferred: Step[];
   settled: boolean;
+  /** The member's context step and its values as one string: equal keys set equal settings. */
+  context?: { step: Step; key: string };
 }
+
+/** A context step with its key: the statement's name (which fixes its text) and its values. */
+function keyedContext(ctx: DbContext): { step: Step; key: string } {
+  const step = contextStep(ctx);
+  return { step, key: `${step.name}\u0000${(step.values ?? []).join('\u0000')}` };
+}
+
+const contextOf = (m: Member) => (m.context ??= keyedContext(m.ctx));
 
 interface Item {
   member: Member;
@@ -58,7 +71,8 @@ class Group {
   private inFlight = false;
   private scheduled = false;
   private finished = false;
-  private lastContext?: Member;
+  /** The settings the connection's transaction holds now (the last context step sent), by key. */
+  private lastContext?: string;
   aborted = false;
   readonly ready: Promise<PoolClient>;
   readonly done: Promise<void>;
@@ -120,8 +134,11 @@ class Group {
     const steps: Step[] = [];
     if (!this.begun) steps.push(BEGIN);
     for (const it of items) {
-      if (this.lastContext !== it.member) steps.push(contextStep(it.member.ctx));
-      this.lastContext = it.member;
+      // A member whose settings equal the ones in force needs no step of its own: set_config(…, true)
+      // with the same values would leave the same state, and row-level security reads only that state.
+      const c = contextOf(it.member);
+      if (this.lastContext !== c.key) steps.push(c.step);
+      this.lastContext = c.key;
       it.at = steps.length + it.own;
       steps.push(...it.steps);
     }
@@ -153,7 +170,10 @@ class Group {
       if (this.begun || this.members.some((m) => m.deferred.length)) {
         const steps: Step[] = this.begun ? [] : [BEGIN];
         for (const { ctx, deferred } of mergeAuditAppends(this.members.filter((m) => m.deferred.length))) {
-          steps.push(contextStep(ctx), ...deferred);
+          const { step, key } = keyedContext(ctx);
+          if (this.lastContext !== key) steps.push(step);
+          this.lastContext = key;
+          steps.push(...deferred);
         }
         steps.push(COMMIT);
         await runPipeline(client, steps);
