@@ -1,0 +1,29 @@
+// AuditEvent ids (src/audit/balp.ts): version 7 UUIDs (RFC 9562 §5.7), so events built later sort after
+// events built earlier and audit.event's (tenant, id) index grows at its right edge.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildAuditRows, type AuditFacts } from '../../src/audit/balp.js';
+
+const facts = (patients: string[]): AuditFacts => ({
+  actor: { tenant: 't', role: 'system', clientId: 'c' },
+  recorded: new Date().toISOString(),
+  subtype: 'read',
+  action: 'R',
+  outcome: 0,
+  patients,
+  server: { observer: 'fhirgate', address: 'http://localhost/fhir' },
+});
+
+test('event ids are version 7 UUIDs, in the order the events were built, and distinct', async () => {
+  const ids: string[] = [];
+  for (let i = 0; i < 50; i++) {
+    for (const row of buildAuditRows(facts(['Patient/a', 'Patient/b']))) ids.push(row.id);
+    if (i % 10 === 0) await new Promise((r) => setTimeout(r, 2));
+  }
+  for (const id of ids) assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  assert.deepEqual([...ids].sort(), ids, 'ids sort in the order they were made');
+  assert.equal(new Set(ids).size, ids.length);
+  // The id inside the event is the row's id.
+  const [row] = buildAuditRows(facts([]));
+  assert.equal(JSON.parse(row.content).id, row.id);
+});
