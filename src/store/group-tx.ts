@@ -29,6 +29,13 @@ import { mergeAuditAppends } from './audit.js';
 
 /** Most members one transaction carries: bounds how long the slowest member can hold the others. */
 const MAX_MEMBERS = 32;
+/**
+ * A group still reading after this long gives up its slot (it keeps its connection and finishes as before):
+ * one slow statement, a count over millions of rows say, must not hold back every request of its kind.
+ * Reads by id and typical searches finish their reads in 1–3 ms, 5–10 ms when the CPU is saturated: below
+ * this, groups would split under load and pay more COMMITs.
+ */
+const SLOW_MS = 20;
 
 /** Thrown into a member's statements once its group has failed: the member then runs again alone. */
 class GroupAborted extends Error {
@@ -81,17 +88,29 @@ class Group {
   private commit!: () => void;
   private rollback!: (e: unknown) => void;
 
-  constructor(private readonly release: () => void) {
+  private slotHeld = true;
+  private slowTimer?: NodeJS.Timeout;
+
+  constructor(private readonly releaseSlot: () => void) {
     this.ready = new Promise<PoolClient>((res, rej) => ((this.start = res), (this.fail = rej)));
     this.done = new Promise<void>((res, rej) => ((this.commit = res), (this.rollback = rej)));
     this.ready.catch(() => {});
     this.done.catch(() => {});
   }
 
+  /** Gives the slot back, once. */
+  private release(): void {
+    clearTimeout(this.slowTimer);
+    if (!this.slotHeld) return;
+    this.slotHeld = false;
+    this.releaseSlot();
+  }
+
   /** Called once a slot is free: from now on the group takes no members. */
   async connect(db: Db): Promise<void> {
     try {
       this.client = await db.pool.connect();
+      this.slowTimer = setTimeout(() => this.release(), SLOW_MS);
       this.start(this.client);
     } catch (e) {
       this.finished = true;

@@ -100,3 +100,25 @@ test('with no slots every request runs in a transaction of its own', async () =>
   assert.equal(new Set(results.map((r) => `${r.pid} ${r.txStart}`)).size, 3);
   assert.deepEqual(await eventsWithIds('solo-'), ['solo-0', 'solo-1', 'solo-2']);
 });
+
+test('a group still reading after a few milliseconds gives up its slot: a slow statement holds back no one else', async () => {
+  await seed();
+  const db: Db = { pool: m.pool, groupSlots: 1 };
+  const order: string[] = [];
+  const t0 = performance.now();
+  const slow = withGroupTx(db, patientCtx('p1'), 'search', async (tx) => {
+    await tx.query('select pg_sleep(0.5)');
+    return readOwn(tx, 'slow-0');
+  }).then(() => order.push('slow'));
+  await new Promise((r) => setTimeout(r, 50));
+  // The slow group holds the only slot; this one starts after it, in a group of its own.
+  const quick = withGroupTx(db, patientCtx('p2'), 'search', (tx) => readOwn(tx, 'slow-1')).then((r) => {
+    order.push('quick');
+    return { r, ms: performance.now() - t0 };
+  });
+  const [, q] = await Promise.all([slow, quick]);
+  assert.deepEqual(order, ['quick', 'slow'], 'the quick request did not wait for the slow one');
+  assert.ok(q.ms < 400, `answered after ${Math.round(q.ms)} ms`);
+  assert.deepEqual(q.r.ids, ['o-p2']);
+  assert.deepEqual(await eventsWithIds('slow-'), ['slow-0', 'slow-1']);
+});
