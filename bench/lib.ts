@@ -6,6 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync, mkdirSync } from 'node:fs';
 import { freePort } from '../src/ports.js';
 import { join, resolve } from 'node:path';
+import { startArgs } from '../scripts/start-args.js';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 export const BENCH_DIR = join(ROOT, '.bench');
@@ -153,7 +154,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 export async function startServer(dataDir: string, extraEnv: Record<string, string> = {}): Promise<RunningServer> {
   const port = await freePort();
   const t0 = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: ROOT, env: { ...serverEnv(dataDir, port), ...extraEnv }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, startArgs, { cwd: ROOT, env: { ...serverEnv(dataDir, port), ...extraEnv }, stdio: ['ignore', 'ignore', 'inherit'] });
   const stop = async () => {
     live.delete(stop);
     await stopChild(child, dataDir);

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase } from '../helpers/server.js';
 import { freePort } from '../helpers/ports.js';
+import { startArgs } from '../../scripts/start-args.js';
 
 const FILES = 4;
 type J = any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -24,7 +25,7 @@ before(async () => {
   database = await createTestDatabase();
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  child = spawn(process.execPath, startArgs, {
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: base, DATABASE_URL: database.url, AUTH: 'off', LOG_LEVEL: 'debug',
       DATA_DIR: mkdtempSync(join(tmpdir(), 'fhirgate-logs-')), DEID_HMAC_KEY: 'logs-test-key-logs-test-key-0123456789', NODE_ENV: 'development' },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -8,9 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../helpers/ports.js';
+import { startArgs } from '../../scripts/start-args.js';
 
 function start(dataDir: string, port: number): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  return spawn(process.execPath, startArgs, {
     env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), AUTH: 'off', LOG_LEVEL: 'info', DATABASE_URL: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -72,7 +73,7 @@ test('npm start boots an embedded PostgreSQL, serves, stops on SIGTERM with 0, a
 });
 
 test('AUTH=off is refused when NODE_ENV=production', async () => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, startArgs, {
     env: { ...process.env, AUTH: 'off', NODE_ENV: 'production', PORT: String(await freePort()), LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
