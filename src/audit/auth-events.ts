@@ -10,7 +10,8 @@ import { buildAuditRows, outcomeOf, type Actor, type AuditOutcome, type AuditRow
 const DCM = 'http://dicom.nema.org/resources/ontology/DCM';
 const IHE_EVENT = 'urn:ihe:event-type-code';
 const SUBTYPES = 'https://fhirgate.dev/fhir/CodeSystem/audit-subtype';
-const USER_AUTHENTICATION = { system: DCM, code: '110114', display: 'User Authentication' };
+// Keys in sorted order, as balp.ts writes its own: the event is then already canonical.
+const USER_AUTHENTICATION = { code: '110114', display: 'User Authentication', system: DCM };
 
 export type AuthEventKind = 'login' | 'logout' | 'token-grant' | 'token-refusal' | 'bearer-refusal' | 'token-introspect' | 'token-revoke' | 'authorize-refusal';
 

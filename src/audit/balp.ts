@@ -5,7 +5,7 @@
 // per patient when several are touched), entity[data] with the (version-specific) reference, entity[query]
 // with the raw query base64-encoded (R4 types entity.query base64Binary), entity[transaction] X-Request-Id.
 // Pure: builds rows for the audit store; the store chains and appends them.
-import { v7 as uuidv7 } from 'uuid';
+import { newEventId } from './event-id.js';
 import { canonicalJson } from './canonical.js';
 
 export type AuditAction = 'C' | 'R' | 'U' | 'D' | 'E';
@@ -67,17 +67,19 @@ const DCM = 'http://dicom.nema.org/resources/ontology/DCM';
 const PARTICIPATION = 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType';
 const ENTITY_TYPE = 'http://terminology.hl7.org/CodeSystem/audit-entity-type';
 const OBJECT_ROLE = 'http://terminology.hl7.org/CodeSystem/object-role';
-export const REST_TYPE: Coding = { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest', display: 'Restful Operation' };
+export const REST_TYPE: Coding = { code: 'rest', display: 'Restful Operation', system: 'http://terminology.hl7.org/CodeSystem/audit-event-type' };
 const INTERACTION = 'http://hl7.org/fhir/restful-interaction';
 const BALP = 'https://profiles.ihe.net/ITI/BALP';
 export const ROLE_SYSTEM = 'https://fhirgate.dev/fhir/CodeSystem/role';
 
-const DESTINATION: Coding = { system: DCM, code: '110152', display: 'Destination Role ID' };
-const SOURCE: Coding = { system: DCM, code: '110153', display: 'Source Role ID' };
-const APPLICATION: Coding = { system: DCM, code: '110150', display: 'Application' };
-const CUSTODIAN: Coding = { system: 'http://terminology.hl7.org/CodeSystem/provenance-participant-type', code: 'custodian', display: 'Custodian' };
-const RECIPIENT: Coding = { system: PARTICIPATION, code: 'IRCP', display: 'information recipient' };
-const AUTHOR: Coding = { system: PARTICIPATION, code: 'AUT', display: 'author (originator)' };
+// Every object literal below lists its keys in sorted order: the event is then already canonical and
+// canonicalJson takes JSON.stringify (canonical.ts; test/audit/canonical.test.ts checks each shape).
+const DESTINATION: Coding = { code: '110152', display: 'Destination Role ID', system: DCM };
+const SOURCE: Coding = { code: '110153', display: 'Source Role ID', system: DCM };
+const APPLICATION: Coding = { code: '110150', display: 'Application', system: DCM };
+const CUSTODIAN: Coding = { code: 'custodian', display: 'Custodian', system: 'http://terminology.hl7.org/CodeSystem/provenance-participant-type' };
+const RECIPIENT: Coding = { code: 'IRCP', display: 'information recipient', system: PARTICIPATION };
+const AUTHOR: Coding = { code: 'AUT', display: 'author (originator)', system: PARTICIPATION };
 
 /** The BALP profile and the agents' types for an action (BALP's tables; note the direction quirk). */
 function profileOf(f: AuditFacts, patient: boolean): { profile?: string; client: Coding; server: Coding; user: Coding } {
@@ -102,26 +104,26 @@ function agents(f: AuditFacts, kinds: ReturnType<typeof profileOf>): unknown[] {
   const hasUser = Boolean(a.fhirUser || a.userId || a.username);
   const out: unknown[] = [
     {
+      network: a.address ? { address: a.address, type: '2' } : undefined,
+      requestor: !hasUser,
+      role: hasUser || !a.role ? undefined : [{ coding: [{ code: a.role, system: ROLE_SYSTEM }] }],
       type: { coding: [kinds.client] },
       who: a.clientId ? { identifier: { system: 'urn:fhirgate:client', value: a.clientId } } : { display: 'unidentified client' },
-      requestor: !hasUser,
-      network: a.address ? { address: a.address, type: '2' } : undefined,
-      role: hasUser || !a.role ? undefined : [{ coding: [{ system: ROLE_SYSTEM, code: a.role }] }],
     },
     {
+      network: f.server.address ? { address: f.server.address, type: '5' } : undefined,
+      requestor: false,
       type: { coding: [kinds.server] },
       who: { display: f.server.observer },
-      requestor: false,
-      network: f.server.address ? { address: f.server.address, type: '5' } : undefined,
     },
   ];
   if (hasUser) {
     out.push({
-      type: { coding: [kinds.user] },
-      who: a.fhirUser ? { reference: a.fhirUser } : a.userId ? { identifier: { system: 'urn:fhirgate:user', value: a.userId } } : { identifier: { system: 'urn:fhirgate:username', value: a.username } },
       altId: a.username,
       requestor: true,
-      role: a.role ? [{ coding: [{ system: ROLE_SYSTEM, code: a.role }] }] : undefined,
+      role: a.role ? [{ coding: [{ code: a.role, system: ROLE_SYSTEM }] }] : undefined,
+      type: { coding: [kinds.user] },
+      who: a.fhirUser ? { reference: a.fhirUser } : a.userId ? { identifier: { system: 'urn:fhirgate:user', value: a.userId } } : { identifier: { system: 'urn:fhirgate:username', value: a.username } },
     });
   }
   return out;
@@ -135,21 +137,21 @@ function unversioned(ref: string): string {
 function entities(f: AuditFacts, patient: string | undefined): unknown[] {
   const out: unknown[] = [];
   if (patient) {
-    out.push({ what: { reference: patient }, type: { system: ENTITY_TYPE, code: '1', display: 'Person' }, role: { system: OBJECT_ROLE, code: '1', display: 'Patient' } });
+    out.push({ role: { code: '1', display: 'Patient', system: OBJECT_ROLE }, type: { code: '1', display: 'Person', system: ENTITY_TYPE }, what: { reference: patient } });
   }
   if (f.resource && f.resource !== patient) {
-    out.push({ what: { reference: f.resource }, type: { system: ENTITY_TYPE, code: '2', display: 'System Object' }, role: { system: OBJECT_ROLE, code: '4', display: 'Domain Resource' } });
+    out.push({ role: { code: '4', display: 'Domain Resource', system: OBJECT_ROLE }, type: { code: '2', display: 'System Object', system: ENTITY_TYPE }, what: { reference: f.resource } });
   }
   if (f.query) {
     out.push({
-      type: { system: ENTITY_TYPE, code: '2', display: 'System Object' },
-      role: { system: OBJECT_ROLE, code: '24', display: 'Query' },
-      query: Buffer.from(f.query.raw, 'utf8').toString('base64'),
       description: f.query.description,
+      query: Buffer.from(f.query.raw, 'utf8').toString('base64'),
+      role: { code: '24', display: 'Query', system: OBJECT_ROLE },
+      type: { code: '2', display: 'System Object', system: ENTITY_TYPE },
     });
   }
   if (f.requestId) {
-    out.push({ what: { identifier: { value: f.requestId } }, type: { system: `${BALP}/CodeSystem/BasicAuditEntityType`, code: 'XrequestId' } });
+    out.push({ type: { code: 'XrequestId', system: `${BALP}/CodeSystem/BasicAuditEntityType` }, what: { identifier: { value: f.requestId } } });
   }
   return out;
 }
@@ -159,7 +161,7 @@ function entities(f: AuditFacts, patient: string | undefined): unknown[] {
 // grows at its right edge like the others keyed by time, instead of taking each insert at a random leaf of an
 // index that grows with every access (pgbench, 8 events per call on 4.4 M stored events: the INSERT took
 // 481–490 µs with time-ordered ids against 545–757 µs with random ones). 74 bits stay random.
-export function buildAuditRows(f: AuditFacts, newId: () => string = uuidv7): AuditRow[] {
+export function buildAuditRows(f: AuditFacts, newId: () => string = newEventId): AuditRow[] {
   const patients = [...new Set(f.patients)].sort();
   const list: Array<string | undefined> = patients.length ? patients : [undefined];
   const type = f.type ?? REST_TYPE;
@@ -167,21 +169,21 @@ export function buildAuditRows(f: AuditFacts, newId: () => string = uuidv7): Aud
     const id = newId();
     const kinds = profileOf(f, patient !== undefined);
     const event = {
-      resourceType: 'AuditEvent',
+      action: f.action,
+      agent: agents(f, kinds),
+      entity: entities(f, patient),
       id,
       meta: kinds.profile ? { profile: [kinds.profile] } : undefined,
-      type,
-      subtype: [{ system: f.subtypeSystem ?? INTERACTION, code: f.subtype }],
-      action: f.action,
-      recorded: f.recorded,
       outcome: String(f.outcome),
       outcomeDesc: f.outcomeDesc,
-      agent: agents(f, kinds),
+      recorded: f.recorded,
+      resourceType: 'AuditEvent',
       source: {
         observer: { display: f.server.observer },
-        type: [{ system: 'http://terminology.hl7.org/CodeSystem/security-source-type', code: '4', display: 'Application Server' }],
+        type: [{ code: '4', display: 'Application Server', system: 'http://terminology.hl7.org/CodeSystem/security-source-type' }],
       },
-      entity: entities(f, patient),
+      subtype: [{ code: f.subtype, system: f.subtypeSystem ?? INTERACTION }],
+      type,
     };
     return {
       id,

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildAuditRows, type AuditFacts } from '../../src/audit/balp.js';
+import { newEventId } from '../../src/audit/event-id.js';
 
 const facts = (patients: string[]): AuditFacts => ({
   actor: { tenant: 't', role: 'system', clientId: 'c' },
@@ -26,4 +27,19 @@ test('event ids are version 7 UUIDs, in the order the events were built, and dis
   // The id inside the event is the row's id.
   const [row] = buildAuditRows(facts([]));
   assert.equal(JSON.parse(row.content).id, row.id);
+});
+
+test('ids made within one millisecond still increase, across refills of the random pool, and carry the time', () => {
+  const before = Date.now();
+  const ids = Array.from({ length: 5000 }, () => newEventId()); // 5000 × 16 bytes: the 4 kB pool refills 19 times
+  const after = Date.now();
+  for (let i = 1; i < ids.length; i++) assert.ok(ids[i - 1] < ids[i], `${ids[i - 1]} < ${ids[i]}`);
+  assert.equal(new Set(ids).size, ids.length);
+  for (const id of [ids[0], ids[ids.length - 1]]) {
+    assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const ms = parseInt(id.replace(/-/g, '').slice(0, 12), 16); // unix_ts_ms, the first 48 bits
+    assert.ok(ms >= before && ms <= after + 1, `timestamp ${ms} within [${before}, ${after}]`);
+  }
+  // The random tails differ: the pool is not handing out the same bytes twice.
+  assert.equal(new Set(ids.map((id) => id.slice(-12))).size, ids.length);
 });
