@@ -5,6 +5,7 @@ import { createServer } from 'node:http';
 import { loadConfig } from './config.js';
 import { log } from './log.js';
 import { openDatabase } from './store/database.js';
+import { takeOverShutdownSignals } from './store/embedded.js';
 import { migrate } from './store/migrate.js';
 import { createApp } from './http/app.js';
 import { registerAll } from './fhir/register.js';
@@ -57,6 +58,7 @@ async function main(): Promise<void> {
     log.info('stopped');
     process.exit(0);
   };
+  takeOverShutdownSignals();
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 }

