@@ -160,7 +160,8 @@ function entities(f: AuditFacts, patient: string | undefined): unknown[] {
 // Event ids are time-ordered UUIDs (RFC 9562 §5.7, version 7): audit.event's unique (tenant, id) index then
 // grows at its right edge like the others keyed by time, instead of taking each insert at a random leaf of an
 // index that grows with every access (pgbench, 8 events per call on 4.4 M stored events: the INSERT took
-// 481–490 µs with time-ordered ids against 545–757 µs with random ones). 74 bits stay random.
+// 481–490 µs with time-ordered ids against 545–757 µs with random ones). Within a millisecond a counter
+// seeded at random orders them (event-id.ts); the last 42 bits are random.
 export function buildAuditRows(f: AuditFacts, newId: () => string = newEventId): AuditRow[] {
   const patients = [...new Set(f.patients)].sort();
   const list: Array<string | undefined> = patients.length ? patients : [undefined];

