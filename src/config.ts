@@ -22,6 +22,11 @@ export interface Config {
    * reads and searches with their AuditEvents); 0 runs every request in a transaction of its own.
    */
   groupSlots: number;
+  /**
+   * Most targets of a forward chain listed before its search (src/search/chain-targets.ts); a chain with
+   * more is joined in the search itself. 0: always joined.
+   */
+  chainTargets: number;
   /** Port the embedded PostgreSQL listens on (loopback only). */
   embeddedPgPort: number;
   /**
@@ -63,6 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBodyBytes: int(env.MAX_BODY_BYTES, 32 * 1024 * 1024),
     poolSize: int(env.PG_POOL_SIZE, 16),
     groupSlots: Math.max(0, int(env.PG_GROUP_SLOTS, 1)),
+    chainTargets: Math.max(0, int(env.SEARCH_CHAIN_TARGETS, 1000)),
     embeddedPgPort: int(env.EMBEDDED_PG_PORT, 0),
     audit,
   };

@@ -76,6 +76,13 @@ function ridSource(e: Expr, r: Frag, ctx: Ctx): Source | Frag {
     const table = tbl(ctx, c.table);
     return (inner, outer) => sql`select ${x}.rid from ${table} ${x} where ${x}.tenant = ${ctx.tenant} and ${c.where}${nested(x, inner, outer)}`;
   }
+  if (e.k === 'chain' && e.resolved) {
+    // The targets are known (chain-targets.ts): a plain reference lookup, no join to the target's rows.
+    const x = ident(ctx.alias('x'));
+    const targets = or(e.resolved.map((g) => sql`(${x}.ttype = ${g.type} and ${x}.tid = any(${typed(g.ids, 'text[]')}))`));
+    return (inner, outer) => sql`select ${x}.rid from ${tbl(ctx, 'sp_reference')} ${x}
+        where ${x}.tenant = ${ctx.tenant} and ${inKeys(sql`${x}.p`, paramKeys(e.ps))} and ${targets}${nested(x, inner, outer)}`;
+  }
   if (e.k === 'chain') {
     const x = ident(ctx.alias('x'));
     const t = ident(ctx.alias('t'));

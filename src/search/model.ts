@@ -9,6 +9,9 @@ export type Prefix = 'eq' | 'ne' | 'gt' | 'lt' | 'ge' | 'le' | 'sa' | 'eb' | 'ap
 /** One parameter code resolved on every resource type searched (all of one parameter type). */
 export interface ParamSet { code: string; type: SearchParamType; params: SearchParam[] }
 
+/** The resources of one type a forward chain was found to point at (their ids). */
+export interface ChainTarget { type: string; ids: string[] }
+
 /** Internal string operators of _filter beyond the URL modifiers (search.html#filter: eq, ew). */
 export type StringOp = 'starts' | 'exact' | 'contains' | 'equals' | 'ends';
 
@@ -19,8 +22,11 @@ export type Expr =
   /** One occurrence of a parameter: its comma-separated values are ORed (search.html#combining). */
   | { k: 'value'; name: string; ps: ParamSet; modifier?: string; values: string[]; op?: StringOp; prefix?: Prefix }
   | { k: 'missing'; name: string; ps: ParamSet; missing: boolean }
-  /** Forward chain: a reference parameter whose target satisfies `inner` (search.html#chaining). */
-  | { k: 'chain'; name: string; ps: ParamSet; targets: string[]; inner: Expr }
+  /**
+   * Forward chain: a reference parameter whose target satisfies `inner` (search.html#chaining). `resolved`:
+   * the targets, listed by a query run first (chain-targets.ts), grouped by type; absent when not resolved.
+   */
+  | { k: 'chain'; name: string; ps: ParamSet; targets: string[]; inner: Expr; resolved?: ChainTarget[] }
   /** Reverse chain: resources of `source` referring to this one through `ref` satisfy `inner` (search.html#has). */
   | { k: 'has'; name: string; source: string; ref: SearchParam; inner: Expr }
   | { k: 'id'; ids: string[] }

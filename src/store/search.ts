@@ -66,6 +66,11 @@ export async function runRows(tx: Tx, q: Sql): Promise<Array<{ rid: string; type
   return rows.map((row) => ({ rid: String(row.rid), type: row.type, id: row.id, content: row.content }));
 }
 
+/** The (type, id) list of a chain's targets (search/chain-targets.ts). */
+export async function runTargets(tx: Tx, q: Sql): Promise<Array<{ type: string; id: string }>> {
+  return run<{ type: string; id: string }>(tx, q);
+}
+
 export interface Included { rid: string; type: string; id: string; content: string }
 
 /**

@@ -5,10 +5,11 @@
 import type { FhirRequest, FhirResponse } from '../types.js';
 import type { Handler, Services } from '../services.js';
 import { withTx, type Tx, type DbContext } from '../../store/session.js';
-import { runPage, runCount, runEstimate, runIncludes } from '../../store/search.js';
+import { runPage, runCount, runEstimate, runIncludes, runTargets } from '../../store/search.js';
 import { ensureCustomParams } from '../../store/search-params-custom.js';
 import { plan } from '../../search/plan.js';
 import { pageQuery, countQuery, fastCountQuery, matchQuery, type QueryOptions } from '../../search/query.js';
+import { resolveChains } from '../../search/chain-targets.js';
 import { decodeCursor, encodeCursor, sortFingerprint, type Cursor } from '../../search/cursor.js';
 import { paramError, type SearchRequest } from '../../search/model.js';
 import type { SearchSchema } from '../../search/params/common.js';
@@ -42,9 +43,10 @@ export async function runSearch(req: FhirRequest, tx: Tx, svc: Services, scope: 
   // indexed there, so _contained is refused rather than answered as a top-level search.
   if (!deid) await ensureCustomParams(tx, tenant);
   const params = req.params;
-  const sr = plan({ types: scope.types, params, compartment: scope.compartment, strict: strictOf(req), tenant: deid ? undefined : tenant });
-  if (deid && (sr as { contained?: unknown }).contained) throw paramError('_contained', 'is not available on the de-identified copy');
+  const planned = plan({ types: scope.types, params, compartment: scope.compartment, strict: strictOf(req), tenant: deid ? undefined : tenant });
+  if (deid && (planned as { contained?: unknown }).contained) throw paramError('_contained', 'is not available on the de-identified copy');
   const opts: QueryOptions = { tenant, base: svc.config.fhirBase, now: Date.now(), ...(deid ? { schema } : {}) };
+  const sr = await resolveChains(planned, opts, (q) => runTargets(tx, q), svc.config.chainTargets);
   const warnings = sr.ignored.map((i) => `${i.name}: ${i.reason}`);
   const ignoredNames = new Set(sr.ignored.map((i) => i.name));
   const selfParams = params.filter(([k]) => !ignoredNames.has(k));
@@ -129,8 +131,10 @@ export function compartmentScope(req: FhirRequest): Scope {
 export async function matchCriteria(tx: Tx, svc: Services, tenant: string, type: string, params: Array<[string, string]>, limit = 2):
   Promise<Array<{ rid: string; type: string; id: string; content: string }>> {
   await ensureCustomParams(tx, tenant);
-  const sr = plan({ types: [type], params: params.filter(([k]) => !['_count', '_sort', '_format', '_pretty'].includes(k)), strict: true, tenant });
-  const rows = await runPage(tx, pageQuery(sr, { tenant, base: svc.config.fhirBase, now: Date.now() }, limit).sql, 0);
+  const planned = plan({ types: [type], params: params.filter(([k]) => !['_count', '_sort', '_format', '_pretty'].includes(k)), strict: true, tenant });
+  const opts: QueryOptions = { tenant, base: svc.config.fhirBase, now: Date.now() };
+  const sr = await resolveChains(planned, opts, (q) => runTargets(tx, q), svc.config.chainTargets);
+  const rows = await runPage(tx, pageQuery(sr, opts, limit).sql, 0);
   return rows.map((r) => ({ rid: r.rid, type: r.type, id: r.id, content: r.content }));
 }
 

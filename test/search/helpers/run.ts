@@ -10,8 +10,9 @@ const config = loadConfig({ PUBLIC_URL: 'http://test.local', AUTH: 'off' });
 
 export interface SearchResult { status: number; bundle: any }
 
-/** `path` as after /fhir: 'Observation?code=x', '?_type=Patient', 'Patient/1/Observation?…'. */
-export async function search(s: SearchDb, path: string, headers: Record<string, string> = {}, tenant = 'default'): Promise<any> {
+/** `path` as after /fhir: 'Observation?code=x', '?_type=Patient', 'Patient/1/Observation?…'; `env`: configuration on top of the defaults. */
+export async function search(s: SearchDb, path: string, headers: Record<string, string> = {}, tenant = 'default', env?: Record<string, string>): Promise<any> {
+  const cfg = env ? loadConfig({ PUBLIC_URL: 'http://test.local', AUTH: 'off', ...env }) : config;
   const [p, q = ''] = path.split('?');
   const segments = p.split('/').filter(Boolean);
   const req: FhirRequest = {
@@ -19,7 +20,7 @@ export async function search(s: SearchDb, path: string, headers: Record<string, 
     ctx: { tenant, role: 'system', scopes: ['system/*.cruds'] },
   };
   const scope = segments.length === 0 ? systemScope(req) : segments.length >= 3 ? compartmentScope(req) : typeScope(req);
-  const res = await withTx(s.db, { tenant, role: 'system', scopes: 'system/*.cruds' }, (tx) => runSearch(req, tx, { db: s.db, config }, scope));
+  const res = await withTx(s.db, { tenant, role: 'system', scopes: 'system/*.cruds' }, (tx) => runSearch(req, tx, { db: s.db, config: cfg }, scope));
   return JSON.parse(res.raw!);
 }
 
