@@ -34,6 +34,10 @@ function typesParam(req: FhirRequest): string[] | undefined {
   return [...new Set(v)];
 }
 
+/** The planned search with its forward chains' targets listed in this transaction (search/chain-targets.ts). */
+const withChainTargets = (tx: Tx, svc: Services, sr: SearchRequest, opts: QueryOptions): Promise<SearchRequest> =>
+  resolveChains(sr, opts, (q) => runTargets(tx, q), svc.config.chainTargets);
+
 /** Plans, runs and renders one search in a transaction (the core every entry point shares). */
 export async function runSearch(req: FhirRequest, tx: Tx, svc: Services, scope: Scope, schema: SearchSchema = 'fhir'): Promise<FhirResponse> {
   const tenant = req.ctx.tenant;
@@ -46,7 +50,7 @@ export async function runSearch(req: FhirRequest, tx: Tx, svc: Services, scope: 
   const planned = plan({ types: scope.types, params, compartment: scope.compartment, strict: strictOf(req), tenant: deid ? undefined : tenant });
   if (deid && (planned as { contained?: unknown }).contained) throw paramError('_contained', 'is not available on the de-identified copy');
   const opts: QueryOptions = { tenant, base: svc.config.fhirBase, now: Date.now(), ...(deid ? { schema } : {}) };
-  const sr = await resolveChains(planned, opts, (q) => runTargets(tx, q), svc.config.chainTargets);
+  const sr = await withChainTargets(tx, svc, planned, opts);
   const warnings = sr.ignored.map((i) => `${i.name}: ${i.reason}`);
   const ignoredNames = new Set(sr.ignored.map((i) => i.name));
   const selfParams = params.filter(([k]) => !ignoredNames.has(k));
@@ -133,7 +137,7 @@ export async function matchCriteria(tx: Tx, svc: Services, tenant: string, type:
   await ensureCustomParams(tx, tenant);
   const planned = plan({ types: [type], params: params.filter(([k]) => !['_count', '_sort', '_format', '_pretty'].includes(k)), strict: true, tenant });
   const opts: QueryOptions = { tenant, base: svc.config.fhirBase, now: Date.now() };
-  const sr = await resolveChains(planned, opts, (q) => runTargets(tx, q), svc.config.chainTargets);
+  const sr = await withChainTargets(tx, svc, planned, opts);
   const rows = await runPage(tx, pageQuery(sr, opts, limit).sql, 0);
   return rows.map((r) => ({ rid: r.rid, type: r.type, id: r.id, content: r.content }));
 }
