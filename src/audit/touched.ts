@@ -22,14 +22,50 @@ export function takeTouched(tx: object): string[] {
   return s ? [...s] : [];
 }
 
-const REF = /["/]Patient\/([A-Za-z0-9\-.]{1,64})(?=["/])/g;
-const RESOURCE = /"resourceType":"Patient","id":"([A-Za-z0-9\-.]{1,64})"/g;
+// A scan for "Patient" by indexOf, then the two shapes tested at each hit: a reference `"Patient/<id>` or
+// `/Patient/<id>` (id: 1–64 of [A-Za-z0-9-.], then `"` or `/`), and a Patient resource's own
+// `"resourceType":"Patient","id":"<id>"`. It finds what the regular expressions
+// /["/]Patient\/([A-Za-z0-9\-.]{1,64})(?=["/])/g and /"resourceType":"Patient","id":"([A-Za-z0-9\-.]{1,64})"/g
+// find (test/audit/touched.test.ts holds them to it) at a fifth of their time: a search's page is
+// 20–60 kB of text, scanned for every search (--cpu-prof, ×10 Patient search: the expression took 29 µs).
+const QUOTE = 34;
+const SLASH = 47;
+const RESOURCE_PREFIX = '"resourceType":"';
+const RESOURCE_SUFFIX = 'Patient","id":"';
+
+function isIdChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45 || c === 46;
+}
+
+/** End of the id starting at `from` (1–64 id characters), or -1. */
+function idEnd(text: string, from: number): number {
+  let end = from;
+  while (end < text.length && isIdChar(text.charCodeAt(end))) end++;
+  return end > from && end - from <= 64 ? end : -1;
+}
 
 /** Patient ids referenced by, or being, the resources in a response body. */
 export function patientsInText(text: string | undefined, into: Set<string> = new Set()): Set<string> {
-  if (!text || !text.includes('Patient')) return into;
-  for (const m of text.matchAll(REF)) into.add(`Patient/${m[1]}`);
-  for (const m of text.matchAll(RESOURCE)) into.add(`Patient/${m[1]}`);
+  if (!text) return into;
+  let at = text.indexOf('Patient');
+  while (at >= 0) {
+    let next = at + 7;
+    const before = text.charCodeAt(at - 1);
+    const after = text.charCodeAt(at + 7);
+    if (after === SLASH && (before === QUOTE || before === SLASH)) {
+      const end = idEnd(text, at + 8);
+      const c = end < 0 ? -1 : text.charCodeAt(end);
+      if (c === QUOTE || c === SLASH) {
+        into.add(text.slice(at, end));
+        next = end; // as a global expression goes on: after the match, its lookahead not consumed
+      }
+    } else if (after === QUOTE && text.startsWith(RESOURCE_SUFFIX, at) && text.startsWith(RESOURCE_PREFIX, at - RESOURCE_PREFIX.length)) {
+      const from = at + RESOURCE_SUFFIX.length;
+      const end = idEnd(text, from);
+      if (end >= 0 && text.charCodeAt(end) === QUOTE) into.add(`Patient/${text.slice(from, end)}`);
+    }
+    at = text.indexOf('Patient', next);
+  }
   return into;
 }
 

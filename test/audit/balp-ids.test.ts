@@ -43,3 +43,28 @@ test('ids made within one millisecond still increase, across refills of the rand
   // The random tails differ: the pool is not handing out the same bytes twice.
   assert.equal(new Set(ids.map((id) => id.slice(-12))).size, ids.length);
 });
+
+test('the events of one access differ only in id and patient; the data entity is left out of its own patient\'s event', () => {
+  const f: AuditFacts = {
+    ...facts(['Patient/b', 'Patient/a', 'Patient/c', 'Patient/a']),
+    subtype: 'search-type',
+    action: 'E',
+    resource: 'Patient/b',
+    query: { raw: 'GET Patient?name=x', description: 'Patient?name' },
+    requestId: 'r-1',
+  };
+  const rows = buildAuditRows(f);
+  assert.deepEqual(rows.map((r) => r.patient), ['Patient/a', 'Patient/b', 'Patient/c']);
+  const events = rows.map((r) => JSON.parse(r.content));
+  for (const [i, e] of events.entries()) {
+    assert.equal(e.id, rows[i].id);
+    assert.equal(e.entity[0].what.reference, rows[i].patient);
+    assert.equal(e.meta.profile[0], 'https://profiles.ihe.net/ITI/BALP/StructureDefinition/IHE.BasicAudit.PatientQuery');
+  }
+  const refs = (e: { entity: Array<{ what?: { reference?: string } }> }) => e.entity.map((x) => x.what?.reference ?? '-');
+  assert.deepEqual(refs(events[0]), ['Patient/a', 'Patient/b', '-', '-']);
+  assert.deepEqual(refs(events[1]), ['Patient/b', '-', '-']);
+  const same = (e: Record<string, unknown>) => ({ ...e, id: '', entity: (e.entity as unknown[]).filter((x) => !String(JSON.stringify(x)).includes('"Patient/')) });
+  assert.deepEqual(same(events[0]), same(events[2]));
+  assert.deepEqual(same(events[1]), same(events[2]));
+});
