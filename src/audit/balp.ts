@@ -167,7 +167,6 @@ function joinEvent(before: string, entity: string, id: string, after: string): s
   return `${before.slice(0, -1)},"entity":${entity},"id":${JSON.stringify(id)},${after.slice(1)}`;
 }
 
-/** The AuditEvents for one access: one per touched patient, or one without a patient. */
 // Event ids are time-ordered UUIDs (RFC 9562 §5.7, version 7): audit.event's unique (tenant, id) index then
 // grows at its right edge like the others keyed by time, instead of taking each insert at a random leaf of an
 // index that grows with every access (pgbench, 8 events per call on 4.4 M stored events: the INSERT took
@@ -177,6 +176,7 @@ function joinEvent(before: string, entity: string, id: string, after: string): s
 // One event per patient, and they differ only in their id and their entities: the agents, the query and the
 // rest are serialised once per access, not once per event (a ×10 Patient search touches ten patients:
 // building their events took 76 µs, now 24 µs).
+/** The AuditEvents for one access: one per touched patient, or one without a patient. */
 export function buildAuditRows(f: AuditFacts, newId: () => string = newEventId): AuditRow[] {
   const patients = [...new Set(f.patients)].sort();
   const type = f.type ?? REST_TYPE;
