@@ -60,37 +60,45 @@ function missingPredicate(ps: ParamSet, missing: boolean, r: Frag, ctx: Ctx): Fr
 }
 
 /** A semi-join's rid subquery, taking the nested one (`inner`) and conditions on its own index row (`outer`). */
-type Source = (inner?: Frag, outer?: (x: Frag) => Frag) => Frag;
+type Build = (inner?: Inner, outer?: (x: Frag) => Frag) => Frag;
+/**
+ * A semi-join as a rid source. `pinned`: a reference to named targets (`patient=X`, a chain whose targets
+ * were listed first): the rows that refer to a few resources, usually the fewest of the search's conditions.
+ */
+interface Source { build: Build; pinned: boolean }
+/** The nested subquery and how to meet it: `rid in (…)`, or `rid = any(array(…))` when it is pinned. */
+interface Inner { frag: Frag; array: boolean }
 
 /**
  * The rids an item matches as a Source, for the items that are plain semi-joins (a positive value, a
  * chain); for the others, their predicate on `r` as it is.
  */
 function ridSource(e: Expr, r: Frag, ctx: Ctx): Source | Frag {
-  const nested = (x: Frag, inner?: Frag, outer?: (x: Frag) => Frag) =>
-    sql`${inner ? sql` and ${x}.rid in (${inner})` : sql``}${outer ? sql` and ${outer(x)}` : sql``}`;
+  const nested = (x: Frag, inner?: Inner, outer?: (x: Frag) => Frag) =>
+    sql`${inner ? (inner.array ? sql` and ${x}.rid = any(array(${inner.frag}))` : sql` and ${x}.rid in (${inner.frag})`) : sql``}${outer ? sql` and ${outer(x)}` : sql``}`;
   if (e.k === 'value') {
     const x = ident(ctx.alias('x'));
     const c = indexCond(e, x, ctx);
     if (c.negate) return indexPredicate(c, x, r, ctx);
     const table = tbl(ctx, c.table);
-    return (inner, outer) => sql`select ${x}.rid from ${table} ${x} where ${x}.tenant = ${ctx.tenant} and ${c.where}${nested(x, inner, outer)}`;
+    const pinned = e.ps.type === 'reference' && c.table === 'sp_reference';
+    return { pinned, build: (inner, outer) => sql`select ${x}.rid from ${table} ${x} where ${x}.tenant = ${ctx.tenant} and ${c.where}${nested(x, inner, outer)}` };
   }
   if (e.k === 'chain' && e.resolved) {
     // The targets are known (chain-targets.ts): a plain reference lookup, no join to the target's rows.
     const x = ident(ctx.alias('x'));
     const targets = or(e.resolved.map((g) => sql`(${x}.ttype = ${g.type} and ${x}.tid = any(${typed(g.ids, 'text[]')}))`));
-    return (inner, outer) => sql`select ${x}.rid from ${tbl(ctx, 'sp_reference')} ${x}
-        where ${x}.tenant = ${ctx.tenant} and ${inKeys(sql`${x}.p`, paramKeys(e.ps))} and ${targets}${nested(x, inner, outer)}`;
+    return { pinned: true, build: (inner, outer) => sql`select ${x}.rid from ${tbl(ctx, 'sp_reference')} ${x}
+        where ${x}.tenant = ${ctx.tenant} and ${inKeys(sql`${x}.p`, paramKeys(e.ps))} and ${targets}${nested(x, inner, outer)}` };
   }
   if (e.k === 'chain') {
     const x = ident(ctx.alias('x'));
     const t = ident(ctx.alias('t'));
     const target = predicate(e.inner, t, ctx);
-    return (inner, outer) => sql`select ${x}.rid from ${tbl(ctx, 'sp_reference')} ${x}
+    return { pinned: false, build: (inner, outer) => sql`select ${x}.rid from ${tbl(ctx, 'sp_reference')} ${x}
         join ${tbl(ctx, 'resource')} ${t} on ${t}.tenant = ${x}.tenant and ${t}.type = ${x}.ttype and ${t}.id = ${x}.tid
         where ${x}.tenant = ${ctx.tenant} and ${inKeys(sql`${x}.p`, paramKeys(e.ps))} and ${x}.ttype = any(${e.targets}) and not ${t}.deleted
-        and ${target}${nested(x, inner, outer)}`;
+        and ${target}${nested(x, inner, outer)}` };
   }
   return predicate(e, r, ctx);
 }
@@ -119,9 +127,24 @@ function split(items: Expr[], r: Frag, ctx: Ctx): { sources: Source[]; rest: Fra
   return { sources, rest };
 }
 
-/** The first source outermost, each next one nested in the previous; `outer` applies to the outermost. */
-const nest = (sources: Source[], outer?: (x: Frag) => Frag): Frag =>
-  sources.reduceRight<Frag | undefined>((acc, s, i) => s(acc, i === 0 ? outer : undefined), undefined)!;
+/**
+ * The first source outermost, each next one nested in the previous; `outer` applies to the outermost.
+ * Pinned references go innermost, and the source around one meets its rids as an array
+ * (`x.rid = any(array(…))`): one btree scan takes the whole sorted array, and because the rows of one
+ * patient were mostly written together their rids sit on a few leaf pages, which PostgreSQL 17 walks
+ * without descending again per key (nbtree ScalarArrayOp scans). As `rid in (…)` the plan probed the other
+ * index once per referring row: ×1 Observation?patient=&code= for a patient with 200 Observations read
+ * 610 buffers in 0.55 ms; as an array, 22 buffers in 0.08 ms.
+ */
+function nest(sources: Source[], outer?: (x: Frag) => Frag): Frag {
+  const ordered = [...sources.filter((s) => !s.pinned), ...sources.filter((s) => s.pinned)];
+  let inner: Inner | undefined;
+  for (let i = ordered.length - 1; i >= 0; i--) {
+    const s = ordered[i];
+    inner = { frag: s.build(inner, i === 0 ? outer : undefined), array: s.pinned && ordered.length > 1 };
+  }
+  return inner!.frag;
+}
 
 /**
  * When every item is a plain semi-join: the rids matching them all, straight from the index tables (the
@@ -152,7 +175,7 @@ export function predicate(e: Expr, r: Frag, ctx: Ctx): Frag {
         where ${l}.tenant = ${ctx.tenant} and ${l}.type = 'List' and ${l}.id = any(${e.ids}) and not ${l}.deleted
         and ${x}.p = ${typed(keyText(paramKey('List.item')), 'int8')} and ${x}.ttype = ${r}.type and ${x}.tid = ${r}.id)`;
     }
-    case 'chain': return sql`${r}.rid in (${(ridSource(e, r, ctx) as Source)()})`;
+    case 'chain': return sql`${r}.rid in (${(ridSource(e, r, ctx) as Source).build()})`;
     case 'has': {
       const x = ident(ctx.alias('x'));
       const s = ident(ctx.alias('s'));

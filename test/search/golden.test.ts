@@ -107,10 +107,26 @@ const page = (type: string, q: string, cursor?: Parameters<typeof pageQuery>[3])
 
 test('page: rids first from the index tables, nested, then only the page is read', () => {
   const p = page('Observation', 'patient=Patient/p1&code=http://loinc.org|8480-6');
-  assert.equal(p.text, `${PAGE} where r.rid in (select s.rid from (select x1.rid from fhir.sp_reference x1 where x1.tenant = $1 and x1.p = $2::int8 and (x1.tid = $3 and x1.ttype = $4)`
-    + ' and x1.rid in (select x2.rid from fhir.sp_token x2 where x2.tenant = $1 and x2.h = $5::int8) and x1.type = $6) s group by s.rid order by s.rid asc limit $7)'
+  // The pinned reference (patient=) innermost, met as an array by the token index around it (compile.ts nest).
+  assert.equal(p.text, `${PAGE} where r.rid in (select s.rid from (select x2.rid from fhir.sp_token x2 where x2.tenant = $1 and x2.h = $2::int8`
+    + ' and x2.rid = any(array(select x1.rid from fhir.sp_reference x1 where x1.tenant = $1 and x1.p = $3::int8 and (x1.tid = $4 and x1.ttype = $5)))'
+    + ' and x2.type = $6) s group by s.rid order by s.rid asc limit $7)'
     + ' and r.tenant = $1 and r.type = $6 and not r.deleted order by r.rid asc limit $7');
-  assert.deepEqual([p.values[0], p.values[2], p.values[3], p.values[5], p.values[6]], ['t1', 'p1', 'Patient', 'Observation', 21]);
+  assert.deepEqual([p.values[0], p.values[3], p.values[4], p.values[5], p.values[6]], ['t1', 'p1', 'Patient', 'Observation', 21]);
+});
+
+test('page: pinned references go innermost as arrays, the others keep their order and rid in (…)', () => {
+  const p = page('Observation', 'code=8480-6&patient=Patient/p1&date=ge2020&encounter=Encounter/e1');
+  const at = (alias: string) => p.text.indexOf(`select ${alias}.rid from`);
+  // code (x1) outermost, then date (x3), then patient (x2), then encounter (x4) innermost.
+  assert.ok(at('x1') < at('x3') && at('x3') < at('x2') && at('x2') < at('x4'), p.text);
+  assert.match(p.text, /and x1\.rid in \(select x3\.rid from fhir\.sp_date x3 /);
+  assert.match(p.text, /and x3\.rid = any\(array\(select x2\.rid from fhir\.sp_reference x2 /);
+  assert.match(p.text, /and x2\.rid = any\(array\(select x4\.rid from fhir\.sp_reference x4 /);
+  // One pinned reference alone is the whole source: no array.
+  assert.ok(!page('Observation', 'patient=Patient/p1').text.includes('array('));
+  // :identifier is a token lookup, not pinned.
+  assert.ok(!page('Observation', 'code=1&patient:identifier=s|v').text.includes('array('));
 });
 
 test('page: the keyset bound goes on the outermost index row, backwards for previous', () => {
