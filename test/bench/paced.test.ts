@@ -1,0 +1,38 @@
+// bench/paced.ts: the lean client's HTTP/1.1 framing (RFC 9112 §6) and one paced run against a real server.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { answerEnd, paced } from '../../bench/paced.js';
+
+test('an answer ends after Content-Length bytes, after the last chunk, or after the head when it has no body', () => {
+  const a = Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloHTTP/1.1');
+  assert.equal(answerEnd(a), a.indexOf('HTTP/1.1', 1));
+  assert.equal(answerEnd(Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhell')), -1);
+  assert.equal(answerEnd(Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n')), -1);
+  const chunked = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\na\r\n0123456789\r\n0\r\n\r\n';
+  assert.equal(answerEnd(Buffer.from(`${chunked}next`)), Buffer.byteLength(chunked));
+  assert.equal(answerEnd(Buffer.from(chunked.slice(0, -2))), -1);
+  const empty = 'HTTP/1.1 204 No Content\r\nDate: x\r\n\r\n';
+  assert.equal(answerEnd(Buffer.from(empty)), empty.length);
+});
+
+test('a paced run sends every request once, counts non-200 answers as errors, and charges latency from the due time', async () => {
+  const seen: string[] = [];
+  const server = createServer((req, res) => {
+    seen.push(req.url!);
+    const fail = req.url!.endsWith('7');
+    // Every 4th answer chunked, so both framings are read on the same connections.
+    if (seen.length % 4 === 0) { res.writeHead(fail ? 404 : 200); res.write('{"a":'); res.end('1}'); }
+    else { res.writeHead(fail ? 404 : 200, { 'content-length': 7 }); res.end('{"a":1}'); }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  let i = 0;
+  const r = await paced(`http://127.0.0.1:${port}`, () => `/x/${i++}`, { rate: 200, seconds: 0.5, connections: 3 });
+  server.close();
+  assert.equal(i, 100);
+  assert.deepEqual([...seen].sort(), Array.from({ length: 100 }, (_, k) => `/x/${k}`).sort());
+  assert.equal(r.errors, 10); // /x/7, /x/17, … /x/97
+  assert.equal(r.total, 90);
+  assert.ok(r.p50ms > 0 && r.p50ms < 50 && r.p99ms >= r.p50ms, JSON.stringify(r));
+});
