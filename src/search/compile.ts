@@ -7,7 +7,7 @@ import { paramError } from './model.js';
 import { keyText, paramKey } from './hash.js';
 import { tokenCondition } from './params/token.js';
 import { stringValueCondition, uriCondition } from './params/string.js';
-import { referenceCondition } from './params/reference.js';
+import { referenceCondition, referenceTargets } from './params/reference.js';
 import { dateCondition, lastUpdatedCondition } from './params/date.js';
 import { numberValueCondition } from './params/number.js';
 import { compositeCondition, nearCondition } from './params/composite.js';
@@ -62,10 +62,16 @@ function missingPredicate(ps: ParamSet, missing: boolean, r: Frag, ctx: Ctx): Fr
 /** A semi-join's rid subquery, taking the nested one (`inner`) and conditions on its own index row (`outer`). */
 type Build = (inner?: Inner, outer?: (x: Frag) => Frag) => Frag;
 /**
- * A semi-join as a rid source. `pinned`: a reference to named targets (`patient=X`, a chain whose targets
- * were listed first): the rows that refer to a few resources, usually the fewest of the search's conditions.
+ * A semi-join as a rid source. `pinned`: a reference to named patients or encounters (`patient=X`,
+ * `encounter=Encounter/Y`, a chain that listed at most PINNED_CHAIN_TARGETS of them first): the rows of a
+ * few records, usually the fewest of the search's conditions, and never more than those records hold. A
+ * reference to an Organization or a Practitioner is not pinned: thousands of resources may name one, and
+ * meeting them as a whole array would cost more than probing until a page is full.
  */
 interface Source { build: Build; pinned: boolean }
+const PINNED_TYPES = new Set(['Patient', 'Encounter']);
+const PINNED_CHAIN_TARGETS = 100;
+
 /** The nested subquery and how to meet it: `rid in (…)`, or `rid = any(array(…))` when it is pinned. */
 interface Inner { frag: Frag; array: boolean }
 
@@ -81,14 +87,15 @@ function ridSource(e: Expr, r: Frag, ctx: Ctx): Source | Frag {
     const c = indexCond(e, x, ctx);
     if (c.negate) return indexPredicate(c, x, r, ctx);
     const table = tbl(ctx, c.table);
-    const pinned = e.ps.type === 'reference' && c.table === 'sp_reference';
+    const pinned = c.table === 'sp_reference' && e.ps.type === 'reference' && referenceTargets(e, ctx).every((t) => PINNED_TYPES.has(t.type!));
     return { pinned, build: (inner, outer) => sql`select ${x}.rid from ${table} ${x} where ${x}.tenant = ${ctx.tenant} and ${c.where}${nested(x, inner, outer)}` };
   }
   if (e.k === 'chain' && e.resolved) {
     // The targets are known (chain-targets.ts): a plain reference lookup, no join to the target's rows.
     const x = ident(ctx.alias('x'));
     const targets = or(e.resolved.map((g) => sql`(${x}.ttype = ${g.type} and ${x}.tid = any(${typed(g.ids, 'text[]')}))`));
-    return { pinned: true, build: (inner, outer) => sql`select ${x}.rid from ${tbl(ctx, 'sp_reference')} ${x}
+    const pinned = e.resolved.every((g) => PINNED_TYPES.has(g.type)) && e.resolved.reduce((n, g) => n + g.ids.length, 0) <= PINNED_CHAIN_TARGETS;
+    return { pinned, build: (inner, outer) => sql`select ${x}.rid from ${tbl(ctx, 'sp_reference')} ${x}
         where ${x}.tenant = ${ctx.tenant} and ${inKeys(sql`${x}.p`, paramKeys(e.ps))} and ${targets}${nested(x, inner, outer)}` };
   }
   if (e.k === 'chain') {

@@ -61,6 +61,12 @@ test('a chain with more targets than the cap, or with the cap 0, keeps the join;
   const same = planOf('Observation', 'subject:Patient.name=peter');
   assert.equal(await resolveChains(same, goldenOpts, off.lookup, 0), same);
   assert.equal(off.asked.length, 0);
+  // Listed patients pin the chain (innermost, an array) up to 100 of them; more are met by rid in (…).
+  const hundred = Array.from({ length: 100 }, (_, i) => ({ type: 'Patient', id: `p${i}` }));
+  const pinned = await resolveChains(planOf('Observation', 'subject:Patient.name=peter&code=1'), goldenOpts, fakeLookup([[/./, hundred]]).lookup);
+  assert.match(matchQuery(pinned, goldenOpts).text, /x2\.rid = any\(array\(select x1\.rid from fhir\.sp_reference x1/);
+  const more = await resolveChains(planOf('Observation', 'subject:Patient.name=peter&code=1'), goldenOpts, fakeLookup([[/./, [...hundred, { type: 'Patient', id: 'q' }]]]).lookup);
+  assert.ok(!matchQuery(more, goldenOpts).text.includes('array('));
   const none = await resolveChains(planOf('Observation', 'subject:Patient.name=peter&code=1'), goldenOpts, fakeLookup([[/./, []]]).lookup);
   // The resolved chain is pinned: innermost, met by the code index as an array (compile.ts nest).
   assert.match(matchQuery(none, goldenOpts).text.replace(/\s+/g, ' '), /x2\.rid = any\(array\(select x1\.rid from fhir\.sp_reference x1 where x1\.tenant = \$1 and x1\.p = \$4::int8 and false\)\)/);

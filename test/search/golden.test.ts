@@ -127,6 +127,11 @@ test('page: pinned references go innermost as arrays, the others keep their orde
   assert.ok(!page('Observation', 'patient=Patient/p1').text.includes('array('));
   // :identifier is a token lookup, not pinned.
   assert.ok(!page('Observation', 'code=1&patient:identifier=s|v').text.includes('array('));
+  // Only patients and encounters pin: an Organization, or a target of unknown type, may be named by thousands.
+  assert.ok(!page('Observation', 'code=1&performer=Organization/o1').text.includes('array('));
+  assert.ok(!page('Observation', 'code=1&subject=p1').text.includes('array('));
+  assert.ok(page('Observation', 'code=1&subject=Patient/p1').text.includes('array('));
+  assert.ok(page('Observation', 'code=1&subject:Patient=p1').text.includes('array('));
 });
 
 test('page: the keyset bound goes on the outermost index row, backwards for previous', () => {
