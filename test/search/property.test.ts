@@ -107,6 +107,10 @@ const GEN: Array<() => Q> = [
   () => ['Observation', [['date', pick(['gt', 'lt', 'ge', 'le', 'sa', 'eb', 'eq', 'ne']) + dataDate('Observation', obsDate, 2014, 2023)]]],
   () => ['Encounter', [['date', pick(['gt', 'lt', 'ge', 'le', 'sa', 'eb']) + dataDate('Encounter', (x) => (r() < 0.5 ? x.period?.start : x.period?.end), 2015, 2022)]]],
   () => ['Patient', [['birthdate', pick(['gt', 'lt', 'ge', 'le', 'sa', 'eb', 'ne']) + dataDate('Patient', (x) => x.birthDate, 1935, 2012)]]],
+  // A pinned reference (compile.ts nest) met as an array by one or two conditions around it.
+  () => ['Observation', [['subject:Patient.name', fragment(pick(FAMILIES))], ['code', pick(CODES)[1]]]],
+  () => ['Observation', [['code', pick(CODES)[1]], ['subject', `Patient/p${patientN()}`], ['status', pick(STATUSES)]]],
+  () => ['Encounter', [['class', pick(['AMB', 'EMER', 'IMP'])], ['patient', `Patient/p${patientN()}`]]],
   () => ['RiskAssessment', [['probability', `${pick(NUM_PREFIXES)}${pick(['0.5', '0.25', '0', '1', '0.07', String(int(0, 99) / 100)])}`]]],
 ];
 

@@ -90,7 +90,9 @@ function numMatch(value: string, v: number): boolean {
     case 'lt': case 'eb': return v < q;
     case 'ge': return v >= q;
     case 'le': return v <= q;
-    default: return Math.abs(v - q) <= Math.abs(q) * 0.1;
+    // Within 10 % of the value (search.html#prefix "ap"); the tolerance keeps a value exactly on the edge
+    // inside (146.7 for ap163: |146.7 − 163| is 16.300000000000011 in binary floating point).
+    default: return Math.abs(v - q) <= Math.abs(q) * 0.1 + 1e-9;
   }
 }
 
