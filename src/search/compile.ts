@@ -87,7 +87,7 @@ function ridSource(e: Expr, r: Frag, ctx: Ctx): Source | Frag {
     const c = indexCond(e, x, ctx);
     if (c.negate) return indexPredicate(c, x, r, ctx);
     const table = tbl(ctx, c.table);
-    const pinned = c.table === 'sp_reference' && e.ps.type === 'reference' && referenceTargets(e, ctx).every((t) => PINNED_TYPES.has(t.type!));
+    const pinned = c.table === 'sp_reference' && e.ps.type === 'reference' && referenceTargets(e, ctx).every((t) => PINNED_TYPES.has(t.type ?? ''));
     return { pinned, build: (inner, outer) => sql`select ${x}.rid from ${table} ${x} where ${x}.tenant = ${ctx.tenant} and ${c.where}${nested(x, inner, outer)}` };
   }
   if (e.k === 'chain' && e.resolved) {
@@ -135,8 +135,8 @@ function split(items: Expr[], r: Frag, ctx: Ctx): { sources: Source[]; rest: Fra
 }
 
 /**
- * The first source outermost, each next one nested in the previous; `outer` applies to the outermost.
- * Pinned references go innermost, and the source around one meets its rids as an array
+ * Each source nested in the one before it, in their order except that pinned references go innermost;
+ * `outer` applies to the outermost. The source around a pinned one meets its rids as an array
  * (`x.rid = any(array(…))`): one btree scan takes the whole sorted array, and because the rows of one
  * patient were mostly written together their rids sit on a few leaf pages, which PostgreSQL 17 walks
  * without descending again per key (nbtree ScalarArrayOp scans). As `rid in (…)` the plan probed the other
@@ -148,7 +148,7 @@ function nest(sources: Source[], outer?: (x: Frag) => Frag): Frag {
   let inner: Inner | undefined;
   for (let i = ordered.length - 1; i >= 0; i--) {
     const s = ordered[i];
-    inner = { frag: s.build(inner, i === 0 ? outer : undefined), array: s.pinned && ordered.length > 1 };
+    inner = { frag: s.build(inner, i === 0 ? outer : undefined), array: s.pinned };
   }
   return inner!.frag;
 }
