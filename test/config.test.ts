@@ -10,3 +10,12 @@ test('audit is on unless AUDIT=off, which only a development server (AUTH=off) a
   assert.throws(() => loadConfig({ AUDIT: 'off' }), /AUTH=off/);
   assert.throws(() => loadConfig({ AUTH: 'off', AUDIT: 'off', NODE_ENV: 'production' }), /production/);
 });
+
+test('group commit: one shared transaction at a time for reads, two for searches; 0 turns both off unless searches say otherwise', () => {
+  const slots = (env: NodeJS.ProcessEnv) => { const c = loadConfig(env); return [c.groupSlots, c.searchGroupSlots]; };
+  assert.deepEqual(slots({}), [1, 2]);
+  assert.deepEqual(slots({ PG_GROUP_SLOTS: '3' }), [3, 2]);
+  assert.deepEqual(slots({ PG_GROUP_SLOTS: '0' }), [0, 0]);
+  assert.deepEqual(slots({ PG_GROUP_SLOTS: '0', PG_SEARCH_GROUP_SLOTS: '1' }), [0, 1]);
+  assert.deepEqual(slots({ PG_SEARCH_GROUP_SLOTS: '1' }), [1, 1]);
+});

@@ -23,7 +23,7 @@ export async function openDatabase(config: Config, log: Logger, opts: { poolSize
   }
   const pool = createPool(url, opts.poolSize ?? config.poolSize);
   return {
-    db: { pool, groupSlots: config.groupSlots },
+    db: { pool, groupSlots: config.groupSlots, kindSlots: { search: config.searchGroupSlots } },
     url,
     answers: () => databaseAnswers(pool),
     close: async () => {

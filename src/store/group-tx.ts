@@ -18,9 +18,12 @@
 //
 // A group takes its members while it waits for a connection slot (`groupSlots` groups at a time per
 // kind); at low load a request finds a free slot and runs at once, alone, as it would under withTx.
-// One slot is the default: a group then gathers every request that arrives during the previous one's
-// reads. Measured at 32 clients (audited Patient reads): 1 slot, 8.8–9.7 members per COMMIT and
+// One slot is the default for reads: a group then gathers every request that arrives during the previous
+// one's reads. Measured at 32 clients (audited Patient reads): 1 slot, 8.8–9.7 members per COMMIT and
 // 195–227 µs of PostgreSQL CPU per read; 2 slots, 5.4–5.5 members and 274–281 µs, at no higher throughput.
+// Searches take 2 (config.ts searchGroupSlots): a group's statements run one after another on its one
+// connection, and heavier searches left the second core idle with one slot (×10 mix, 16 clients: 873–1,021
+// req/s with 1, 1,074–1,150 with 2).
 import type { PoolClient } from './pool.js';
 import { runPipeline, type Step, type StepResult } from './pipeline.js';
 import { translatePgError } from './pg-errors.js';
@@ -272,11 +275,11 @@ function committerOf(db: Db, kind: string, slots: number): Committer {
 
 /**
  * Runs `fn` as withTx would, inside a transaction shared with concurrent requests of the same `kind`
- * (db.groupSlots groups at a time; no kind, or 0 or unset slots: withTx). `fn` must only read; its deferred steps
+ * (db.kindSlots[kind] or db.groupSlots groups at a time; no kind, or 0 or unset slots: withTx). `fn` must only read; its deferred steps
  * (tx.beforeCommit: the AuditEvent) commit with the group, and its result is returned only after that.
  */
 export async function withGroupTx<T>(db: Db, ctx: DbContext, kind: string | undefined, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  const slots = db.groupSlots ?? 0;
+  const slots = (kind !== undefined ? db.kindSlots?.[kind] : undefined) ?? db.groupSlots ?? 0;
   if (!kind || slots <= 0) return withTx(db, ctx, fn);
   assertRole(ctx);
   const { group, member } = committerOf(db, kind, slots).join(ctx);

@@ -55,6 +55,8 @@ export interface Db {
   pool: Pool;
   /** Shared read transactions in flight per kind (group-tx.ts); 0 or unset: every request alone. */
   groupSlots?: number;
+  /** Per kind, a number that replaces groupSlots (config.ts: searches take 2). */
+  kindSlots?: Record<string, number>;
 }
 
 /**

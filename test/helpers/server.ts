@@ -87,7 +87,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const pool: Pool = createPool(database.url, config.poolSize);
   await migrate(pool);
   registerAll();
-  let deps: AppDeps = { config, db: { pool, groupSlots: config.groupSlots }, log, ready: async () => true };
+  let deps: AppDeps = { config, db: { pool, groupSlots: config.groupSlots, kindSlots: { search: config.searchGroupSlots } }, log, ready: async () => true };
   if (opts.configure) deps = { ...deps, ...(await opts.configure(deps)) };
   const server: Server = createServer(createApp(deps));
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));

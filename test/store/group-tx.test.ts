@@ -93,6 +93,28 @@ test('a COMMIT that fails (an append refused) answers nobody from that transacti
   assert.deepEqual(await eventsWithIds('commit-'), ['commit-0', 'commit-1', 'commit-3']);
 });
 
+test('slots are per kind: two search groups read at once while reads wait for their one slot', async () => {
+  await seed();
+  const db: Db = { pool: m.pool, groupSlots: 1, kindSlots: { search: 2 } };
+  // Per kind, the connections (groups) with a member reading right now, and the most seen at once.
+  const reading = { read: new Map<number, number>(), search: new Map<number, number>() };
+  const most = { read: 0, search: 0 };
+  const run = (kind: 'read' | 'search', i: number) => withGroupTx(db, patientCtx('p1'), kind, async (tx) => {
+    const pid = (await tx.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0].pid;
+    const now = reading[kind];
+    now.set(pid, (now.get(pid) ?? 0) + 1);
+    most[kind] = Math.max(most[kind], now.size);
+    await tx.query('select pg_sleep(0.01)'); // below SLOW_MS: no group gives up its slot early
+    if (now.get(pid) === 1) now.delete(pid);
+    else now.set(pid, now.get(pid)! - 1);
+    return readOwn(tx, `kind-${kind}-${i}`);
+  });
+  await Promise.all([0, 1, 2, 3].flatMap((i) => [run('search', i), run('read', i)]));
+  assert.equal(most.search, 2, 'two search groups at once');
+  assert.equal(most.read, 1, 'one read group at a time');
+  assert.equal((await eventsWithIds('kind-')).length, 8);
+});
+
 test('with no slots every request runs in a transaction of its own', async () => {
   await seed();
   const db: Db = { pool: m.pool, groupSlots: 0 };
