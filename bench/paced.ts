@@ -13,6 +13,8 @@
 // string, answers framed by Content-Length (or chunked encoding) without building a response object.
 // node:http's client cost 166–239 µs of CPU per request here, 17–24 % of the machine at 1,000 req/s.
 import { connect, type Socket } from 'node:net';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 export interface PacedResult {
   /** Answers per second over the run (below `rate` when the server could not keep up). */
@@ -132,4 +134,18 @@ export async function paced(base: string, nextPath: () => string, opts: { rate: 
     errors,
     total: answered,
   };
+}
+
+/**
+ * paced() in a fresh node process (bench/paced-child.ts), offering `paths` in order: the caller's own
+ * garbage collection then cannot delay the client and be counted as the server's latency.
+ */
+export async function pacedInChild(base: string, paths: string[], opts: { rate: number; seconds: number; connections: number }): Promise<PacedResult> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./paced-child.ts', import.meta.url))], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stdin.end(JSON.stringify({ base, paths, ...opts }));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (code !== 0) throw new Error(`paced-child exited with ${code}`);
+  return JSON.parse(out.trim().split('\n').at(-1)!) as PacedResult;
 }

@@ -2,7 +2,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { answerEnd, paced } from '../../bench/paced.js';
+import { answerEnd, paced, pacedInChild } from '../../bench/paced.js';
 
 test('an answer ends after Content-Length bytes, after the last chunk, or after the head when it has no body', () => {
   const a = Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloHTTP/1.1');
@@ -35,4 +35,17 @@ test('a paced run sends every request once, counts non-200 answers as errors, an
   assert.equal(r.errors, 10); // /x/7, /x/17, … /x/97
   assert.equal(r.total, 90);
   assert.ok(r.p50ms > 0 && r.p50ms < 50 && r.p99ms >= r.p50ms, JSON.stringify(r));
+});
+
+test('pacedInChild offers the given paths in order from a process of its own', async () => {
+  const seen: string[] = [];
+  const server = createServer((req, res) => { seen.push(req.url!); res.writeHead(200, { 'content-length': 2 }); res.end('{}'); });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  const paths = Array.from({ length: 40 }, (_, k) => `/y/${k}`);
+  const r = await pacedInChild(`http://127.0.0.1:${port}`, paths, { rate: 100, seconds: 0.4, connections: 1 });
+  server.close();
+  assert.deepEqual(seen, paths); // one connection: answered in the order sent
+  assert.equal(r.total, 40);
+  assert.equal(r.errors, 0);
 });
