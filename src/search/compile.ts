@@ -7,7 +7,7 @@ import { paramError } from './model.js';
 import { keyText, paramKey } from './hash.js';
 import { tokenCondition } from './params/token.js';
 import { stringValueCondition, uriCondition } from './params/string.js';
-import { referenceCondition, referenceTargets } from './params/reference.js';
+import { referenceCondition } from './params/reference.js';
 import { dateCondition, lastUpdatedCondition } from './params/date.js';
 import { numberValueCondition } from './params/number.js';
 import { compositeCondition, nearCondition } from './params/composite.js';
@@ -87,7 +87,7 @@ function ridSource(e: Expr, r: Frag, ctx: Ctx): Source | Frag {
     const c = indexCond(e, x, ctx);
     if (c.negate) return indexPredicate(c, x, r, ctx);
     const table = tbl(ctx, c.table);
-    const pinned = c.table === 'sp_reference' && e.ps.type === 'reference' && referenceTargets(e, ctx).every((t) => PINNED_TYPES.has(t.type ?? ''));
+    const pinned = c.targets !== undefined && c.targets.every((t) => PINNED_TYPES.has(t ?? ''));
     return { pinned, build: (inner, outer) => sql`select ${x}.rid from ${table} ${x} where ${x}.tenant = ${ctx.tenant} and ${c.where}${nested(x, inner, outer)}` };
   }
   if (e.k === 'chain' && e.resolved) {

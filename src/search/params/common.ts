@@ -30,8 +30,11 @@ export function tbl(ctx: { schema?: SearchSchema }, name: 'resource' | IndexTabl
 
 export type IndexTable = 'sp_token' | 'sp_string' | 'sp_reference' | 'sp_date' | 'sp_number' | 'sp_composite';
 
-/** Rows of `table` (alias x) that match; `negate` asks for resources with no such row (:not, :not-in). */
-export interface IndexCond { table: IndexTable; where: Frag; negate?: boolean }
+/**
+ * Rows of `table` (alias x) that match; `negate` asks for resources with no such row (:not, :not-in).
+ * `targets`: for a reference to named resources, the type of each (undefined when the value leaves it open).
+ */
+export interface IndexCond { table: IndexTable; where: Frag; negate?: boolean; targets?: Array<string | undefined> }
 
 /** `col = $k` for one key, `col = any($keys)` for several: a single key keeps the btree's rid order. */
 export function inKeys(col: Frag, keys: string[]): Frag {

@@ -33,18 +33,14 @@ export function referenceCondition(e: ValueExpr, x: Frag, ctx: Ctx): IndexCond {
     return { table: 'sp_token', where: sql`${inKeys(sql`${x}.h`, keys)}` };
   }
   if (e.modifier !== undefined && !isResourceType(e.modifier)) throw paramError(e.name, `the modifier :${e.modifier} is not supported on reference parameters`);
-  const conds = referenceTargets(e, ctx).map(({ type, id }) => (type ? sql`(${x}.tid = ${id} and ${x}.ttype = ${type})` : sql`${x}.tid = ${id}`));
-  return { table: 'sp_reference', where: sql`${inKeys(sql`${x}.p`, paramKeys(e.ps))} and ${or(conds)}` };
-}
-
-/** What each value of a reference search names: its id and, when known, the target's type. */
-export function referenceTargets(e: ValueExpr, ctx: Pick<Ctx, 'base'>): RefTarget[] {
-  const forced = e.modifier !== undefined && e.modifier !== 'identifier' && isResourceType(e.modifier) ? e.modifier : undefined;
+  const forced = e.modifier;
   const targets = new Set(e.ps.params.flatMap((p) => p.targets));
   const only = targets.size === 1 ? [...targets][0] : undefined;
-  return e.values.map((v) => {
+  const named = e.values.map((v): RefTarget => {
     const t = parseRefValue(v, ctx.base, e.name);
     if (forced && t.type && t.type !== forced) throw paramError(e.name, `the value names ${t.type} but the modifier restricts to ${forced}`);
     return { type: t.type ?? forced ?? (/^[a-z][a-z0-9+.-]*:/i.test(t.id) ? undefined : only), id: t.id };
   });
+  const conds = named.map(({ type, id }) => (type ? sql`(${x}.tid = ${id} and ${x}.ttype = ${type})` : sql`${x}.tid = ${id}`));
+  return { table: 'sp_reference', where: sql`${inKeys(sql`${x}.p`, paramKeys(e.ps))} and ${or(conds)}`, targets: named.map((t) => t.type) };
 }
