@@ -24,6 +24,15 @@ export interface PacedResult {
   p99ms: number;
   errors: number;
   total: number;
+  /** The same figures per query shape (shapeOf): the issue asks p50 and p99 of each query, not of the mix. */
+  byShape: Record<string, { total: number; p50ms: number; p99ms: number }>;
+}
+
+/** A path's shape: the path and its parameter names, values left out (`/fhir/Observation?patient&code`). */
+export function shapeOf(path: string): string {
+  const q = path.indexOf('?');
+  if (q < 0) return path;
+  return `${path.slice(0, q)}?${path.slice(q + 1).split('&').map((kv) => kv.split('=')[0]).join('&')}`;
 }
 
 const percentile = (sorted: number[], p: number) => (sorted.length ? +sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))].toFixed(2) : 0);
@@ -54,7 +63,7 @@ export function answerEnd(buf: Buffer): number {
   return head + 4; // no body (204, 304)
 }
 
-interface Conn { socket: Socket; buf: Buffer; due: number; busy: boolean; dead?: boolean }
+interface Conn { socket: Socket; buf: Buffer; due: number; shape: string; busy: boolean; dead?: boolean }
 
 /** Offers `rate` requests per second for `seconds` to `base` (http://host:port), paths from `nextPath`. */
 export async function paced(base: string, nextPath: () => string, opts: { rate: number; seconds: number; connections: number }): Promise<PacedResult> {
@@ -62,6 +71,7 @@ export async function paced(base: string, nextPath: () => string, opts: { rate: 
   const host = `${hostname}:${port}`;
   const total = Math.round(opts.rate * opts.seconds);
   const latencies: number[] = [];
+  const byShape = new Map<string, number[]>();
   let errors = 0;
   let answered = 0;
   let sent = 0;
@@ -74,10 +84,12 @@ export async function paced(base: string, nextPath: () => string, opts: { rate: 
   const send = (c: Conn, due: number) => {
     c.busy = true;
     c.due = due;
-    c.socket.write(`GET ${nextPath()} HTTP/1.1\r\nHost: ${host}\r\nAccept: application/fhir+json\r\n\r\n`);
+    const path = nextPath();
+    c.shape = shapeOf(path);
+    c.socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nAccept: application/fhir+json\r\n\r\n`);
   };
   const conns: Conn[] = await Promise.all(Array.from({ length: opts.connections }, () => new Promise<Conn>((resolve, reject) => {
-    const c: Conn = { socket: connect({ host: hostname, port: Number(port), noDelay: true }), buf: Buffer.alloc(0), due: 0, busy: false };
+    const c: Conn = { socket: connect({ host: hostname, port: Number(port), noDelay: true }), buf: Buffer.alloc(0), due: 0, shape: '', busy: false };
     c.socket.once('connect', () => resolve(c));
     c.socket.once('error', reject);
   })));
@@ -87,7 +99,11 @@ export async function paced(base: string, nextPath: () => string, opts: { rate: 
       const end = answerEnd(c.buf);
       if (end < 0) return;
       if (c.buf.toString('latin1', 9, 12) === '200') {
-        latencies.push(performance.now() - c.due);
+        const ms = performance.now() - c.due;
+        latencies.push(ms);
+        let own = byShape.get(c.shape);
+        if (!own) byShape.set(c.shape, (own = []));
+        own.push(ms);
         answered++;
       } else errors++;
       c.buf = c.buf.subarray(end);
@@ -133,6 +149,10 @@ export async function paced(base: string, nextPath: () => string, opts: { rate: 
     p99ms: percentile(latencies, 0.99),
     errors,
     total: answered,
+    byShape: Object.fromEntries([...byShape].map(([k, v]) => {
+      v.sort((a, b) => a - b);
+      return [k, { total: v.length, p50ms: percentile(v, 0.5), p99ms: percentile(v, 0.99) }];
+    })),
   };
 }
 

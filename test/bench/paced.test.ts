@@ -2,7 +2,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { answerEnd, paced, pacedInChild } from '../../bench/paced.js';
+import { answerEnd, paced, pacedInChild, shapeOf } from '../../bench/paced.js';
 
 test('an answer ends after Content-Length bytes, after the last chunk, or after the head when it has no body', () => {
   const a = Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloHTTP/1.1');
@@ -14,6 +14,12 @@ test('an answer ends after Content-Length bytes, after the last chunk, or after 
   assert.equal(answerEnd(Buffer.from(chunked.slice(0, -2))), -1);
   const empty = 'HTTP/1.1 204 No Content\r\nDate: x\r\n\r\n';
   assert.equal(answerEnd(Buffer.from(empty)), empty.length);
+});
+
+test('a shape is the path with its parameter names, values left out', () => {
+  assert.equal(shapeOf('/fhir/Observation?patient=p1&code=8302-2'), '/fhir/Observation?patient&code');
+  assert.equal(shapeOf('/fhir/Patient?name=Sm%26ith&birthdate=1970-01'), '/fhir/Patient?name&birthdate');
+  assert.equal(shapeOf('/fhir/Patient/p1'), '/fhir/Patient/p1');
 });
 
 test('a paced run sends every request once, counts non-200 answers as errors, and charges latency from the due time', async () => {
@@ -28,12 +34,17 @@ test('a paced run sends every request once, counts non-200 answers as errors, an
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as { port: number };
   let i = 0;
-  const r = await paced(`http://127.0.0.1:${port}`, () => `/x/${i++}`, { rate: 200, seconds: 0.5, connections: 3 });
+  // Two shapes: even requests carry ?a=…&b=…, odd ones ?a=… only.
+  const r = await paced(`http://127.0.0.1:${port}`, () => { const k = i++; return k % 2 ? `/x?a=${k}` : `/x?a=${k}&b=1`; }, { rate: 200, seconds: 0.5, connections: 3 });
   server.close();
   assert.equal(i, 100);
-  assert.deepEqual([...seen].sort(), Array.from({ length: 100 }, (_, k) => `/x/${k}`).sort());
-  assert.equal(r.errors, 10); // /x/7, /x/17, … /x/97
+  assert.deepEqual([...seen].sort(), Array.from({ length: 100 }, (_, k) => (k % 2 ? `/x?a=${k}` : `/x?a=${k}&b=1`)).sort());
+  assert.equal(r.errors, 10); // /x?a=7, /x?a=17, … /x?a=97: all of the one-parameter shape
   assert.equal(r.total, 90);
+  assert.deepEqual(Object.keys(r.byShape).sort(), ['/x?a', '/x?a&b']);
+  assert.equal(r.byShape['/x?a&b'].total, 50);
+  assert.equal(r.byShape['/x?a'].total, 40);
+  assert.ok(r.byShape['/x?a'].p99ms >= r.byShape['/x?a'].p50ms);
   assert.ok(r.p50ms > 0 && r.p50ms < 50 && r.p99ms >= r.p50ms, JSON.stringify(r));
 });
 
