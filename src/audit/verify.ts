@@ -1,14 +1,16 @@
 // `fhirgate audit verify` (CONTRACT.md): walks every chain of a tenant as the auditor role and checks
 // (patterns §3.2) each event's hash, its link to the previous event, contiguous positions, that each
 // chain ends at its head, every signed checkpoint (database and DATA_DIR copies) against the events,
-// and every archive anchor's signature. Throws AuditChainBroken naming the first broken event.
+// and every archive anchor's signature. Throws AuditChainBroken naming the first broken event. Then that
+// audit.patient_link, the index of the auditor's patient search, holds exactly the patients the events
+// list (migrations/042): a removed link would hide an access from "who accessed this patient".
 // Speed (issue: ≥100,000 events/s): the stripes are split over several connections by size, each
 // streaming binary COPY in index order, and every event is hashed from the received bytes on this
 // thread (chain-hash.ts). Measured on 2 cores, recomputing the hashes in PostgreSQL instead (sha256()
 // over audit.hash_line(), one backend) cost 11–18 µs per 2 KB event against ~2 µs in Node (OpenSSL
 // with SHA extensions), so PostgreSQL only reads and sends.
 import type { Db, Tx } from '../store/session.js';
-import { readAnchors, readCheckpoints, readHeads, stripeExtents, withAuditSnapshots, type AnchorRecord, type Head, type SignedRecord, type StripeExtent } from '../store/audit-read.js';
+import { patientLinkCheck, readAnchors, readCheckpoints, readHeads, stripeExtents, withAuditSnapshots, type AnchorRecord, type Head, type SignedRecord, type StripeExtent } from '../store/audit-read.js';
 import { F, int64, streamTuples, type TupleSink } from '../store/audit-copy.js';
 import { AuditChainBroken, StripeVerifier, GENESIS_HEX } from './chain.js';
 import { TupleHasher } from './chain-hash.js';
@@ -74,12 +76,22 @@ function checkpoints(tenant: string, inDb: SignedRecord[], inFile: SignedRecord[
   return out;
 }
 
+/** The patients an event lists: none, or one more than the spaces between them (src/audit/balp.ts). */
+function listedPatients(buf: Buffer, s: Int32Array): number {
+  const start = s[F.patient];
+  const end = start + buf.readInt32BE(start - 4);
+  let n = end > start ? 1 : 0;
+  for (let i = start; i < end; i++) if (buf[i] === 0x20) n++;
+  return n;
+}
+
 /** The tuple sink of a verification: each event hashed from its bytes and pushed to its stripe's walker. */
-function sinkFor(tenant: string, verifier: (stripe: number) => StripeVerifier): TupleSink {
+function sinkFor(tenant: string, verifier: (stripe: number) => StripeVerifier, listed: { n: number }): TupleSink {
   const hasher = new TupleHasher(tenant);
   let stripe = NaN;
   let v: StripeVerifier | undefined;
   return (buf, s) => {
+    listed.n += listedPatients(buf, s);
     const st = buf.readInt16BE(s[F.stripe]);
     if (st !== stripe || !v) {
       stripe = st;
@@ -105,9 +117,15 @@ async function streamAll(txs: Tx[], extents: StripeExtent[], sink: TupleSink): P
 export async function verifyAudit(db: Db, tenant: string, opts: VerifyOptions): Promise<VerifyReport> {
   const started = process.hrtime.bigint();
   const poolMax = (db.pool as { options?: { max?: number } }).options?.max ?? 1;
-  const streams = Math.max(1, Math.min(opts.streams ?? 4, poolMax));
-  return withAuditSnapshots(db, tenant, streams, async (txs) => {
+  // One more connection checks audit.patient_link while the streams run (on ×10's 13 M events the check
+  // reads the whole event table once more: ~60 s alone), when the pool has room for it.
+  const conns = Math.max(1, Math.min((opts.streams ?? 4) + 1, poolMax));
+  const streams = Math.max(1, conns - 1);
+  return withAuditSnapshots(db, tenant, conns, async (all) => {
+    const txs = all.slice(0, streams);
     const tx = txs[0];
+    const linkCheck = all.length > streams ? patientLinkCheck(all[streams]) : undefined;
+    linkCheck?.catch(() => {}); // awaited below; a broken chain found first must not leave it unhandled
     const anchors = await readAnchors(tx);
     const latest = checkAnchors(tenant, anchors, opts.trusted);
     const archivedEvents = opts.archives === false ? 0 : verifyArchives(opts.dataDir, tenant, anchors);
@@ -136,8 +154,12 @@ export async function verifyAudit(db: Db, tenant: string, opts: VerifyOptions): 
         v.expect.set(h.pos, { hash: h.hash, what: `signed checkpoint of ${cp.at}` });
       }
     }
-    const events = await streamAll(txs, await stripeExtents(tx), sinkFor(tenant, verifier));
+    const listed = { n: 0 };
+    const events = await streamAll(txs, await stripeExtents(tx), sinkFor(tenant, verifier, listed));
     for (const stripe of new Set([...heads.keys(), ...verifiers.keys()])) verifier(stripe).end(heads.get(stripe));
+    const links = await (linkCheck ?? patientLinkCheck(tx));
+    if (links.stray > 0) throw broken(tenant, `${links.stray} patient links in audit.patient_link name no event listing that patient: the patient index was edited`);
+    if (links.links !== listed.n) throw broken(tenant, `audit.patient_link holds ${links.links} patient links where the events list ${listed.n}: the patient index was edited`);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     return {
       events, ok: true as const, tenant, stripes: verifiers.size, checkpoints: cps.length, anchors: anchors.length, archivedEvents,

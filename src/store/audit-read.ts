@@ -104,3 +104,15 @@ export async function stripeExtents(tx: Tx): Promise<StripeExtent[]> {
      from s where stripe is not null`, [tx.ctx.tenant]);
   return r.rows.map((x) => ({ stripe: Number(x.stripe), from: Number(x.lo), to: Number(x.hi) }));
 }
+
+/**
+ * audit.patient_link against the events (migrations/042), in the verification's snapshot: how many links
+ * there are, and how many name an event that does not exist, or that does not list that patient at that time.
+ */
+export async function patientLinkCheck(tx: Tx): Promise<{ links: number; stray: number }> {
+  const r = await tx.query<{ links: string; stray: string }>(
+    `select count(*) as links,
+       count(*) filter (where e.id is null or e.recorded <> l.recorded or not (l.patient = any(string_to_array(e.patient, ' ')))) as stray
+     from audit.patient_link l left join audit.event e on e.tenant = l.tenant and e.id = l.id where l.tenant = $1`, [tx.ctx.tenant]);
+  return { links: Number(r.rows[0].links), stray: Number(r.rows[0].stray) };
+}

@@ -9,6 +9,7 @@ import { addRoute } from '../../src/fhir/routes.js';
 import { auditSearch } from '../../src/fhir/interactions/audit-search.js';
 import { verifyAudit } from '../../src/audit/verify.js';
 import { loadTrustedKeys } from '../../src/audit/signing.js';
+import { presentEvents } from '../../src/audit/expand.js';
 import { startRoleServer, call, ownerClient, SYSTEM } from './helpers.js';
 
 type Server = Awaited<ReturnType<typeof startRoleServer>>;
@@ -32,16 +33,20 @@ after(async () => {
   await server?.stop();
 });
 
-/** The events a request left, found by its X-Request-Id (BALP entity[transaction]). */
+/** The stored rows a request left, found by its X-Request-Id (BALP entity[transaction]). */
+async function rowsOf(requestId: string): Promise<J[]> {
+  return (await c.query(`select id, action, subtype, outcome, agent, patient, entity, content from audit.event where content like $1 order by patient`, [`%"value":"${requestId}"%`])).rows;
+}
+
+/** The AuditEvents a request left: its rows, each presented as one event per patient it lists. */
 async function eventsOf(requestId: string): Promise<J[]> {
-  const r = await c.query(`select action, subtype, outcome, agent, patient, entity, content from audit.event where content like $1 order by patient`, [`%"value":"${requestId}"%`]);
-  return r.rows.map((x) => ({ ...x, json: JSON.parse(x.content) }));
+  return (await rowsOf(requestId)).flatMap((x) => presentEvents(x).map((e) => ({ ...x, id: e.id, patient: e.patient, content: e.content, json: JSON.parse(e.content) })));
 }
 
 async function traced(ctx: object, method: string, path: string, body?: unknown) {
   const id = randomUUID();
   const reply = await call(server, ctx, method, path, body, { 'x-request-id': id });
-  return { reply, events: await eventsOf(id) };
+  return { reply, events: await eventsOf(id), requestId: id };
 }
 
 const clinician = { role: 'clinician' as const, scopes: ['user/*.cruds'], userId: 'dr-who', fhirUser: 'Practitioner/dr-who', clientId: 'ehr-app' };
@@ -98,13 +103,46 @@ test('refusals and failures are recorded in their own transaction', async () => 
   assert.match(noScope.events[0].json.outcomeDesc, /^403/);
 });
 
-test('one AuditEvent per patient when an access spans several', async () => {
+test('one AuditEvent per patient when an access spans several, stored as one chained row', async () => {
   await call(server, SYSTEM, 'POST', 'Observation', { resourceType: 'Observation', status: 'final', code: { text: 'a' }, subject: { reference: `Patient/${p2}` } });
   const h = await traced(SYSTEM, 'GET', 'Observation/_history');
   const patients = h.events.map((e) => e.patient);
   assert.ok(patients.includes(`Patient/${p1}`) && patients.includes(`Patient/${p2}`), JSON.stringify(patients));
   assert.equal(new Set(patients).size, patients.length);
   assert.ok(h.events.every((e) => e.subtype === 'history-type' && e.json.meta.profile[0].endsWith('PatientQuery')));
+  for (const e of h.events) assert.deepEqual(e.json.entity.filter((x: J) => x.role?.code === '1').map((x: J) => x.what.reference), [e.patient]);
+  const [row] = (await c.query(`select id, patient from audit.event where content like $1`, [`%"value":"${h.requestId}"%`])).rows;
+  assert.ok(row, 'one row');
+  assert.equal(row.patient.split(' ').length, patients.length);
+  const links = await c.query('select patient from audit.patient_link where id = $1 order by patient', [row.id]);
+  assert.deepEqual(links.rows.map((l) => l.patient), [...patients].sort());
+
+  // The auditor sees each patient's event: by patient, by id, and page by page one event at a time.
+  const auditor = { role: 'auditor' as const, scopes: ['user/*.rs'], userId: 'aud', clientId: 'audit-ui' };
+  const idOf = (p: string) => { const i = patients.indexOf(`Patient/${p}`); return i === 0 ? row.id : `${row.id}.${i + 1}`; };
+  const id = idOf(p2);
+  const found = await call(server, auditor, 'GET', `AuditEvent?patient=${p2}&subtype=history-type`);
+  assert.deepEqual(found.json.entry.map((e: J) => e.resource.id), [id]);
+  assert.equal(found.json.entry[0].resource.entity[0].what.reference, `Patient/${p2}`);
+  const both = await call(server, auditor, 'GET', `AuditEvent?patient=${p1},${p2}&subtype=history-type&_count=1`);
+  const firstTwo = [...both.json.entry, ...(await call(server, auditor, 'GET', both.json.link.find((l: J) => l.relation === 'next').url.slice(server.fhirBase.length + 1))).json.entry];
+  assert.deepEqual(firstTwo.map((e: J) => e.resource.id).sort(), [idOf(p1), idOf(p2)].sort(), 'a row listing both patients: each event once');
+  const read = await call(server, auditor, 'GET', `AuditEvent/${id}`);
+  assert.equal(read.status, 200);
+  assert.equal(read.text, JSON.stringify(found.json.entry[0].resource));
+  assert.equal((await call(server, auditor, 'GET', `AuditEvent/${row.id}.${patients.length + 1}`)).status, 404);
+  const seen: string[] = [];
+  let next: string | undefined = `AuditEvent?subtype=history-type&agent=x-none,${SYSTEM.clientId}&_count=1`;
+  for (let i = 0; next && i < 50; i++) {
+    const page = await call(server, auditor, 'GET', next);
+    assert.equal(page.status, 200, page.text);
+    assert.ok(page.json.entry.length <= 1);
+    seen.push(...page.json.entry.map((e: J) => e.resource.id));
+    const link = page.json.link.find((l: J) => l.relation === 'next')?.url as string | undefined;
+    next = link?.slice(server.fhirBase.length + 1);
+  }
+  assert.deepEqual(seen.filter((x) => x.startsWith(row.id)).sort(), patients.map((_, i) => (i === 0 ? row.id : `${row.id}.${i + 1}`)).sort(), 'every event once');
+  assert.equal(new Set(seen).size, seen.length);
 });
 
 test('the auditor answers who accessed a patient\'s data, when and what; nobody else reads AuditEvent', async () => {

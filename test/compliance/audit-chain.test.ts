@@ -61,13 +61,15 @@ test('UPDATE, DELETE, TRUNCATE and direct INSERT are refused: request roles and 
   for (const role of ['clinician', 'patient', 'researcher', 'auditor', 'admin', 'system']) {
     for (const sql of [`update audit.event set outcome = 4`, `delete from audit.event`, `truncate audit.event`,
       `insert into audit.event select * from audit.event limit 1`, `update audit.chain_head set pos = 0`, `delete from audit.checkpoint`,
-      `select audit.append_chained('[]'::jsonb)`]) {
+      `select audit.append_chained('[]'::jsonb)`, `delete from audit.patient_link`, `update audit.patient_link set patient = ''`,
+      `insert into audit.patient_link values ('ro', 'Patient/x', now(), 'x')`]) {
       const e = await asRole(db.c, { role, tenant: 'ro' }, () => db.c.query(sql));
       assert.match(String(e), /permission denied/, `${role}: ${sql}`);
     }
   }
   for (const sql of ['update audit.event set outcome = 4', 'delete from audit.event', 'truncate audit.event', 'truncate audit.chain_head',
-    'delete from audit.chain_head', 'update audit.chain_head set pos = 0', 'truncate audit.checkpoint']) {
+    'delete from audit.chain_head', 'update audit.chain_head set pos = 0', 'truncate audit.checkpoint',
+    'delete from audit.patient_link', `update audit.patient_link set patient = ''`, 'truncate audit.patient_link']) {
     await assert.rejects(db.c.query(sql), /append-only|only moves forward/, `owner: ${sql}`);
   }
   const e = await asRole(db.c, { role: 'clinician' }, () => db.c.query(`select audit.append('[{"id":"a"}]'::jsonb)`));
@@ -151,6 +153,27 @@ test('a removed event is named (gap), a removed tail is caught by the head', asy
   const last = await eventAt('tail', 4);
   await tamper(`delete from audit.event where tenant = 'tail' and stripe = $1 and pos = $2`, [last.stripe, last.pos]);
   await assert.rejects(verify('tail'), /removed/);
+});
+
+test('the patient index is checked: a removed, moved or forged patient link is caught', async () => {
+  // One access touching three patients: one chained row, three links (migrations/042).
+  const [row] = buildAuditRows({
+    actor: { tenant: 'links', role: 'clinician', userId: 'u', clientId: 'app' }, recorded: new Date().toISOString(), subtype: 'search-type',
+    action: 'E', outcome: 0, query: { raw: 'GET Observation', description: 'Observation' }, patients: ['Patient/a', 'Patient/b', 'Patient/c'], server: { observer: 'fhirgate' },
+  });
+  await withTx({ pool: db.pool }, { tenant: 'links', role: 'clinician' }, async (tx) => appendAudit(tx, [row, ...rows(2)]));
+  const links = await db.c.query(`select patient from audit.patient_link where tenant = 'links' and id = $1 order by patient`, [row.id]);
+  assert.deepEqual(links.rows.map((l) => l.patient), ['Patient/a', 'Patient/b', 'Patient/c']);
+  assert.equal((await verify('links')).events, 3);
+
+  await tamper(`delete from audit.patient_link where tenant = 'links' and patient = 'Patient/b'`);
+  await assert.rejects(verify('links'), /patient_link holds 4 patient links where the events list 5/);
+  await tamper(`insert into audit.patient_link values ('links', 'Patient/z', $1, $2)`, [row.recorded, row.id]);
+  await assert.rejects(verify('links'), /1 patient links .* name no event listing that patient/);
+  await tamper(`update audit.patient_link set patient = 'Patient/b' where tenant = 'links' and patient = 'Patient/z'`);
+  assert.equal((await verify('links')).events, 3, 'restored');
+  await tamper(`update audit.patient_link set recorded = recorded - interval '1 day' where tenant = 'links' and patient = 'Patient/a' and id = $1`, [row.id]);
+  await assert.rejects(verify('links'), /name no event listing that patient/);
 });
 
 test('reordered events are detected', async () => {

@@ -7,7 +7,8 @@
 import type { FhirRequest, FhirResponse } from '../types.js';
 import type { Tx } from '../../store/session.js';
 import type { Services } from '../services.js';
-import { searchAudit, readAuditEvent, type AuditQuery, type DateBound } from '../../store/audit-search.js';
+import { searchAudit, readAuditRow, type AuditHit, type AuditQuery, type DateBound } from '../../store/audit-search.js';
+import { parseEventId, presentEvent, presentEvents, type PresentedAuditEvent } from '../../audit/expand.js';
 import { badRequest, notFound } from '../../errors.js';
 import { decodeCursor, encodeCursor, pageUrl, parseCount } from '../bundle-links.js';
 
@@ -84,32 +85,48 @@ export function parseAuditQuery(params: Array<[string, string]>, count: number):
   return q;
 }
 
-interface Cursor { r: string; i: string }
+/** The last event served: its row's (recorded, id) and the position k of its patient in the row. */
+interface Cursor { r: string; i: string; k?: number }
+
+/** A presented event meets every patient and entity list itself, not only its row (which lists all its patients). */
+function eventMatches(q: AuditQuery, row: AuditHit, e: PresentedAuditEvent): boolean {
+  return q.patient.every((list) => list.includes(e.patient)) && q.entity.every((list) => list.includes(e.patient) || list.includes(row.entity));
+}
 
 export async function auditSearch(req: FhirRequest, tx: Tx, svc: Services): Promise<FhirResponse> {
   const count = parseCount(req.params, 50, 1000);
   const q = parseAuditQuery(req.params, count + 1);
   const cursorText = req.params.find(([k]) => k === '_cursor')?.[1];
-  if (cursorText) {
-    const c = decodeCursor<Cursor>(cursorText);
-    q.after = { recorded: c.r, id: c.i };
+  const cursor = cursorText ? decodeCursor<Cursor>(cursorText) : undefined;
+  if (cursor) q.upTo = { recorded: cursor.r, id: cursor.i };
+  // Rows, newest first; each stands for one event per patient it lists (src/audit/expand.ts). count + 1
+  // rows hold at least count + 1 events unless the lists match different patients of one row.
+  const rows = await searchAudit(tx, q);
+  const events: Array<{ row: AuditHit; e: PresentedAuditEvent }> = [];
+  for (const row of rows) {
+    for (const e of presentEvents(row)) {
+      if (cursor && row.id === cursor.i && e.k <= (cursor.k ?? Infinity)) continue; // served on an earlier page
+      if (eventMatches(q, row, e)) events.push({ row, e });
+    }
   }
-  const hits = await searchAudit(tx, q);
-  const page = hits.slice(0, count);
+  const page = events.slice(0, count);
   const base = svc.config.fhirBase;
   const links = [`{"relation":"self","url":${JSON.stringify(pageUrl(base, 'AuditEvent', req.params, {}))}}`];
-  if (hits.length > count && page.length) {
-    const last = page[page.length - 1];
-    links.push(`{"relation":"next","url":${JSON.stringify(pageUrl(base, 'AuditEvent', req.params, { _cursor: encodeCursor({ r: last.recorded, i: last.id }) }))}}`);
+  const last = events.length > count ? page[page.length - 1] : rows.length > count ? { row: rows[rows.length - 1], e: { k: Infinity } } : undefined;
+  if (last && count > 0) {
+    const next: Cursor = { r: last.row.recorded, i: last.row.id, k: Number.isFinite(last.e.k) ? last.e.k : 1e9 };
+    links.push(`{"relation":"next","url":${JSON.stringify(pageUrl(base, 'AuditEvent', req.params, { _cursor: encodeCursor(next) }))}}`);
   }
-  const entries = page.map((h) => `{"fullUrl":${JSON.stringify(`${base}/AuditEvent/${h.id}`)},"resource":${h.content},"search":{"mode":"match"}}`);
+  const entries = page.map(({ e }) => `{"fullUrl":${JSON.stringify(`${base}/AuditEvent/${e.id}`)},"resource":${e.content},"search":{"mode":"match"}}`);
   // Reading the audit trail is itself audited, but it touches no patient's clinical data.
   return { status: 200, raw: `{"resourceType":"Bundle","type":"searchset","link":[${links.join(',')}],"entry":[${entries.join(',')}]}`, audit: { patients: [] } };
 }
 
 export async function auditRead(req: FhirRequest, tx: Tx): Promise<FhirResponse> {
   const id = req.segments[1];
-  const content = await readAuditEvent(tx, id);
-  if (!content) throw notFound(`AuditEvent/${id} is not known`);
-  return { status: 200, raw: content, audit: { patients: [], entity: `AuditEvent/${id}` } };
+  const at = parseEventId(id);
+  const row = at && (await readAuditRow(tx, at.rowId));
+  const event = row && presentEvent(row, at.k);
+  if (!event) throw notFound(`AuditEvent/${id} is not known`);
+  return { status: 200, raw: event.content, audit: { patients: [], entity: `AuditEvent/${id}` } };
 }
