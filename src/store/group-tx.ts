@@ -113,7 +113,7 @@ class Group {
   async connect(db: Db): Promise<void> {
     try {
       this.client = await db.pool.connect();
-      this.slowTimer = setTimeout(() => this.release(), SLOW_MS);
+      this.slowTimer = setTimeout(() => this.release(), db.groupSlowMs ?? SLOW_MS);
       this.start(this.client);
     } catch (e) {
       this.finished = true;

@@ -57,6 +57,8 @@ export interface Db {
   groupSlots?: number;
   /** Per kind, a number that replaces groupSlots (config.ts: searches take 2). */
   kindSlots?: Record<string, number>;
+  /** After how many ms a group still reading gives up its slot (group-tx.ts SLOW_MS when unset). */
+  groupSlowMs?: number;
 }
 
 /**
