@@ -19,6 +19,33 @@ function paramsOf(url: string): Array<[string, string]> {
   return q < 0 ? [] : [...new URLSearchParams(url.slice(q + 1)).entries()];
 }
 
+// FHIR strings SHALL NOT hold characters below U+0020 other than tab, CR and LF (R4 datatypes.html#string),
+// and PostgreSQL text cannot hold U+0000 at all: refused here, as the client's error, before any layer
+// below meets them (a NUL reached PostgreSQL as error 22021/22P05 and came back as a 500).
+export const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/;
+
+function refuseControl(where: string, text: string): void {
+  const m = CONTROL.exec(text);
+  if (m) throw badRequest(`${where} holds the control character U+${m[0].charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()}, which FHIR strings may not contain`);
+}
+
+/** The first string (key or value) of a parsed body holding a refused control character, by its JSON path. */
+function controlIn(v: unknown, path: string): string | undefined {
+  if (typeof v === 'string') return CONTROL.test(v) ? path : undefined;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const at = controlIn(v[i], `${path}[${i}]`);
+      if (at) return at;
+    }
+  } else if (v && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) {
+      const at = CONTROL.test(k) ? path : controlIn(x, `${path}.${k}`);
+      if (at) return at;
+    }
+  }
+  return undefined;
+}
+
 export function toFhirRequest(req: Request, ctx: AuthContext): FhirRequest {
   const method = req.method.toUpperCase() as HttpMethod;
   const headers: Record<string, string | undefined> = {};
@@ -39,7 +66,14 @@ export function toFhirRequest(req: Request, ctx: AuthContext): FhirRequest {
       } catch (e) {
         throw badRequest(`the body is not valid JSON: ${(e as Error).message.replace(/[^\x20-\x7e]/g, '').slice(0, 120)}`);
       }
+      // Only an escape can put one in a parsed string (JSON forbids them raw): walk the body only then.
+      if (/\\u00[01]/i.test(text)) {
+        const at = controlIn(body, '$');
+        if (at) throw badRequest(`the body holds a control character at ${at.slice(0, 120)}, which FHIR strings may not contain (only tab, CR and LF)`);
+      }
     }
   }
+  for (const seg of segments) refuseControl('the URL path', seg);
+  for (const [k, v] of params) refuseControl(`the parameter ${k.replace(CONTROL, '?').slice(0, 40)}`, `${k}${v}`);
   return { method, segments, params, headers, body, ctx };
 }

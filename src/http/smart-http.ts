@@ -10,6 +10,7 @@ import { getUserById, type UserRecord } from '../store/auth-clients.js';
 import { getPending, touchSession } from '../store/auth-sessions.js';
 import { PAGE_CSP, esc } from './pages/layout.js';
 import { log } from '../log.js';
+import { CONTROL } from './fhir-request.js';
 
 export const SESSION_COOKIE = 'fhirgate_sid';
 export const BROWSER_COOKIE = 'fhirgate_b';
@@ -19,6 +20,8 @@ export function params(source: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries((source ?? {}) as Record<string, unknown>)) {
     if (Array.isArray(v)) throw invalidRequest(`parameter ${k} is repeated`);
+    // A NUL in client_id reached PostgreSQL (error 22021) and came back as a 500.
+    if (typeof v === 'string' && CONTROL.test(v)) throw invalidRequest(`parameter ${k.replace(CONTROL, '?')} holds a control character`);
     if (typeof v === 'string') out[k] = v;
   }
   return out;
@@ -35,7 +38,15 @@ export function cookies(req: Request): Record<string, string> {
   const out: Record<string, string> = {};
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0) out[part.slice(0, eq).trim()] = decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq <= 0) continue;
+    // A cookie the client edited (bad percent-encoding, a control character) is no cookie of ours.
+    let value: string;
+    try {
+      value = decodeURIComponent(part.slice(eq + 1).trim());
+    } catch {
+      continue;
+    }
+    if (!CONTROL.test(value)) out[part.slice(0, eq).trim()] = value;
   }
   return out;
 }

@@ -10,7 +10,7 @@ import { patientCompartmentParams } from '../registry/compartments.js';
 import { getSearchParam } from '../registry/search-params.js';
 import { keyText, paramKey } from './hash.js';
 import { paramError } from './model.js';
-import type { Cursor } from './cursor.js';
+import { checkCursorValues, type Cursor } from './cursor.js';
 
 export interface QueryOptions { tenant: string; base: string; now: number; schema?: SearchSchema }
 const R = raw('r');
@@ -81,6 +81,7 @@ function sortExpr(k: SortKey, ctx: Ctx): SortExpr {
 
 /** Rows strictly after (or, going back, before) the cursor in the sort order; NULL sort values sort last. */
 function keyset(keys: SortExpr[], names: Frag[], rid: Frag, ridDesc: boolean, cursor: Cursor): Frag {
+  checkCursorValues(cursor, keys.map((k) => k.cast));
   const back = cursor.dir === 'prev';
   const allPlain = keys.every((k) => !k.nullable && k.desc === ridDesc);
   const vals = cursor.values.map((v, i) => (v === null ? null : typed(v, keys[i].cast)));

@@ -127,3 +127,17 @@ test('token errors: unknown grant_type is exactly 400; a JSON body is invalid_re
   assert.equal(j.status, 400);
   assert.equal((await j.json()).error, 'invalid_request');
 });
+
+test('a control character in a form field is invalid_request, never a server error; an edited cookie is ignored', async () => {
+  for (const [url, body] of [
+    [s.tokenUrl, 'grant_type=client_credentials&client_id=a%00b&client_secret=x'],
+    [s.tokenUrl, 'grant_type=refresh_token&refresh_token=a%01&client_id=conf'],
+    [`${s.baseUrl}/auth/introspect`, 'token=a%00'],
+  ] as const) {
+    const r = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    assert.equal(r.status, 400, `${url} ${body}`);
+    assert.equal((await r.json()).error, 'invalid_request');
+  }
+  const flow = await fetch(`${s.baseUrl}/auth/flow?id=x`, { redirect: 'manual', headers: { cookie: 'fg_session=%00; other=%E0%A4%A' } });
+  assert.ok(flow.status < 500, String(flow.status));
+});

@@ -131,6 +131,11 @@ test('one AuditEvent per patient when an access spans several, stored as one cha
   assert.equal(read.status, 200);
   assert.equal(read.text, JSON.stringify(found.json.entry[0].resource));
   assert.equal((await call(server, auditor, 'GET', `AuditEvent/${row.id}.${patients.length + 1}`)).status, 404);
+  for (const forged of [{ r: 'yesterday', i: row.id }, { r: '2026-01-01T00:00:00.000000Z', i: "x' or 1=1" }, { r: '2026-01-01T00:00:00Z', i: row.id, k: 'a' }, [1]]) {
+    const bad = await call(server, auditor, 'GET', `AuditEvent?patient=${p2}&_cursor=${Buffer.from(JSON.stringify(forged)).toString('base64url')}`);
+    assert.equal(bad.status, 400, JSON.stringify(forged));
+    assert.equal(bad.json.resourceType, 'OperationOutcome');
+  }
   const seen: string[] = [];
   let next: string | undefined = `AuditEvent?subtype=history-type&agent=x-none,${SYSTEM.clientId}&_count=1`;
   for (let i = 0; next && i < 50; i++) {

@@ -35,6 +35,25 @@ test('a body that is not a resource, or of the wrong type, is 400', async () => 
   assertOutcome(await call(server.fhirBase, 'POST', 'Patient', '"text"'), 400);
 });
 
+test('control characters: refused in the URL and in body strings, tab, CR and LF allowed (R4 datatypes.html#string)', async () => {
+  const before = await countPatients();
+  for (const path of ['Patient?name=a%00b', 'Patient?_id=a%00b', 'Patient?_content=a%00', 'Patient?_filter=name%20eq%20%22a%00%22',
+    'Patient/a%00b', 'Observation?subject=Patient/a%00', 'Patient?name=a%01', 'Patient?na%00me=x']) {
+    assertOutcome(await call(server.fhirBase, 'GET', path), 400);
+  }
+  assertOutcome(await call(server.fhirBase, 'POST', 'Patient', '{"resourceType":"Patient","name":[{"family":"a\\u0000b"}]}'), 400);
+  const r = await call(server.fhirBase, 'POST', 'Patient', '{"resourceType":"Patient","name":[{"family":"a\\u0001b"}]}');
+  assertOutcome(r, 400);
+  assert.match(r.text, /\$\.name\[0\]\.family/);
+  assertOutcome(await call(server.fhirBase, 'POST', 'Patient/_search', 'name=a%00', { 'content-type': 'application/x-www-form-urlencoded' }), 400);
+  assert.equal(await countPatients(), before, 'nothing written');
+  // Allowed: tab, CR and LF, and the six characters \u0000 written as text (an escaped backslash).
+  assert.equal((await call(server.fhirBase, 'POST', 'Patient', '{"resourceType":"Patient","name":[{"family":"a\\tb\\nc"}]}')).status, 201);
+  const text = await call(server.fhirBase, 'POST', 'Patient', '{"resourceType":"Patient","name":[{"family":"a\\\\u0000b"}]}');
+  assert.equal(text.status, 201);
+  assert.equal(text.json.name[0].family, 'a\\u0000b');
+});
+
 test('a body over the limit is 413 and the server keeps serving', async () => {
   const big = { resourceType: 'Patient', name: [{ family: 'x'.repeat(100 * 1024) }] };
   assertOutcome(await call(server.fhirBase, 'POST', 'Patient', big), 413);
@@ -78,6 +97,12 @@ test('bad If-Match and _count values are 400', async () => {
   assertOutcome(await call(server.fhirBase, 'PUT', 'Patient/p1', { resourceType: 'Patient', id: 'p1' }, { 'if-match': 'banana' }), 400);
   assertOutcome(await call(server.fhirBase, 'GET', '_history?_count=-4'), 400);
   assertOutcome(await call(server.fhirBase, 'GET', '_history?_since=yesterday'), 400);
+  // A paging cursor edited by hand: the client's error, not the database's.
+  const forged = (c: unknown) => Buffer.from(JSON.stringify(c)).toString('base64url');
+  for (const c of [{ t: 'yesterday', r: '1', v: 1 }, { t: '2026-01-01T00:00:00.000Z', r: 'x', v: 1 }, { t: '2026-01-01T00:00:00.000Z', r: '1', v: 'a' }, [1], 'no']) {
+    assertOutcome(await call(server.fhirBase, 'GET', `_history?_cursor=${forged(c)}`), 400);
+  }
+  assertOutcome(await call(server.fhirBase, 'GET', '_history?_cursor=%%%'), 400);
 });
 
 test('a Bundle posted to the base must be a batch or transaction', async () => {

@@ -63,6 +63,28 @@ test('result parameters', () => {
   rejects('Patient', '_filter=(name eq "a"', '_filter');
   assert.throws(() => decodeCursor('!!!', 'x'), (e: unknown) => e instanceof FhirError && e.status === 400);
   assert.throws(() => decodeCursor(Buffer.from('["n",[],"1; drop","x"]').toString('base64url'), 'x'), (e: unknown) => e instanceof FhirError && e.status === 400);
+  assert.throws(() => decodeCursor(Buffer.from('["n",[],"9223372036854775808","x"]').toString('base64url'), 'x'), (e: unknown) => e instanceof FhirError && e.status === 400);
+});
+
+test('a cursor edited by hand: values that do not fit the sort keys are a 400, never a database error', () => {
+  const page = (q: string, sortText: string, values: unknown[]) => {
+    const req = plan({ types: ['Patient'], params: [...new URLSearchParams(q).entries()], strict: false });
+    const cursor = { dir: 'next' as const, values: values as Array<string | number | null>, rid: '1', sort: sortText };
+    return pageQuery(req, opts, 21, cursor);
+  };
+  const refused = (q: string, values: unknown[]) => assert.throws(() => page(q, 's', values), (e: unknown) => {
+    assert.ok(e instanceof FhirError && e.status === 400, `${q} ${JSON.stringify(values)}: ${String(e)}`);
+    assert.deepEqual(e.issues[0].expression, ['_cursor']);
+    return true;
+  });
+  // birthdate sorts by an int8 column, _lastUpdated by a timestamptz, family by text (query.ts SORT_COL).
+  for (const v of [['x'], ['2020-01-01'], [1.5], ['99999999999999999999'], [], [1, 2]]) refused('_sort=birthdate', v);
+  for (const v of [['x'], [7], ['2020-13-45 99:00:00+00'], ['2021-02-30 10:00:00+00'], ['2021-02-03 24:00:00Z']]) refused('_sort=-_lastUpdated', v);
+  for (const v of [[3], ['a\u0000b']]) refused('_sort=family', v);
+  // What runPage hands back passes: int8 as digits, timestamptz as PostgreSQL prints it, text, and NULL.
+  assert.ok(page('_sort=birthdate', 's', ['-631152000']).sql.text);
+  assert.ok(page('_sort=-_lastUpdated', 's', ['2026-11-22 23:03:28.123456+00']).sql.text);
+  assert.ok(page('_sort=family,birthdate', 's', ['Smith', null]).sql.text);
 });
 
 test('unknown parameters are ignored and reported; strict refuses them', () => {

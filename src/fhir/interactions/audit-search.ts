@@ -88,6 +88,14 @@ export function parseAuditQuery(params: Array<[string, string]>, count: number):
 /** The last event served: its row's (recorded, id) and the position k of its patient in the row. */
 interface Cursor { r: string; i: string; k?: number }
 
+/** A cursor as auditSearch writes it; anything else (edited by hand) is the client's error, not a database one. */
+function validCursor(c: Cursor): Cursor {
+  const ok = typeof c === 'object' && c !== null && typeof c.r === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/.test(c.r)
+    && typeof c.i === 'string' && /^[A-Za-z0-9\-.]{1,64}$/.test(c.i) && (c.k === undefined || (Number.isInteger(c.k) && c.k >= 1));
+  if (!ok) throw badRequest('_cursor is not a cursor this server issued', ['_cursor']);
+  return c;
+}
+
 /** A presented event meets every patient and entity list itself, not only its row (which lists all its patients). */
 function eventMatches(q: AuditQuery, row: AuditHit, e: PresentedAuditEvent): boolean {
   return q.patient.every((list) => list.includes(e.patient)) && q.entity.every((list) => list.includes(e.patient) || list.includes(row.entity));
@@ -97,7 +105,7 @@ export async function auditSearch(req: FhirRequest, tx: Tx, svc: Services): Prom
   const count = parseCount(req.params, 50, 1000);
   const q = parseAuditQuery(req.params, count + 1);
   const cursorText = req.params.find(([k]) => k === '_cursor')?.[1];
-  const cursor = cursorText ? decodeCursor<Cursor>(cursorText) : undefined;
+  const cursor = cursorText ? validCursor(decodeCursor<Cursor>(cursorText)) : undefined;
   if (cursor) q.upTo = { recorded: cursor.r, id: cursor.i };
   // Rows, newest first; each stands for one event per patient it lists (src/audit/expand.ts). count + 1
   // rows hold at least count + 1 events unless the lists match different patients of one row.

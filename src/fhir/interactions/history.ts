@@ -27,6 +27,14 @@ function entry(base: string, h: HistoryEntry) {
   return `{"fullUrl":${JSON.stringify(`${base}/${url}`)},${h.deleted ? '' : `"resource":${h.content},`}"request":${JSON.stringify({ method, url: method === 'POST' ? h.type : url })},"response":${JSON.stringify({ status: h.deleted ? '204' : h.version === 1 ? '201' : '200', etag: `W/"${h.version}"`, lastModified: h.lastUpdated })}}`;
 }
 
+/** A cursor as history() writes it; anything else (edited by hand) is the client's error, not a database one. */
+function validCursor(c: Cursor): Cursor {
+  const ok = typeof c === 'object' && c !== null && typeof c.t === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$/.test(c.t)
+    && typeof c.r === 'string' && /^\d{1,19}$/.test(c.r) && Number.isInteger(c.v) && c.v >= 1;
+  if (!ok) throw badRequest('_cursor is not a cursor this server issued', ['_cursor']);
+  return c;
+}
+
 export async function history(req: FhirRequest, tx: Tx, svc: Services): Promise<FhirResponse> {
   const segs = req.segments;
   const type = segs[0] === '_history' ? undefined : segs[0];
@@ -36,7 +44,7 @@ export async function history(req: FhirRequest, tx: Tx, svc: Services): Promise<
   const since = instantParam(req.params, '_since');
   const at = instantParam(req.params, '_at');
   const cursorText = req.params.find(([k]) => k === '_cursor')?.[1];
-  const after = cursorText ? decodeCursor<Cursor>(cursorText) : undefined;
+  const after = cursorText ? validCursor(decodeCursor<Cursor>(cursorText)) : undefined;
   const rows = await readHistory(tx, { type, id, since, at, count: count + 1, after: after && { lastUpdated: after.t, rid: after.r, version: after.v } });
   const page = rows.slice(0, count);
   const total = after ? undefined : await countHistory(tx, { type, id, since, at });
