@@ -27,3 +27,14 @@ export function parseCount(params: Array<[string, string]>, fallback = 20, max =
   if (!/^\d+$/.test(v)) throw badRequest(`_count must be a whole number, not '${v.slice(0, 20)}'`, ['_count']);
   return Math.min(Number(v), max);
 }
+
+const INSTANT = /^\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
+
+/**
+ * A date or instant parameter (`_since`, `_at`) as an ISO instant. Year 0000 is no FHIR date
+ * (datatypes.html#date) and no PostgreSQL one either: refused like any other malformed value.
+ */
+export function parseInstant(v: string, name: string): string {
+  if (!INSTANT.test(v) || v.startsWith('0000') || Number.isNaN(Date.parse(v))) throw badRequest(`${name} must be a date or instant, not '${v.slice(0, 40)}'`, [name]);
+  return new Date(v).toISOString();
+}

@@ -31,7 +31,7 @@ export const sortFingerprint = (sort: Array<{ name: string; desc: boolean }>): s
 
 const INT8_MAX = 2n ** 63n - 1n;
 /** Digits PostgreSQL accepts as bigint: in range, so a cursor edited by hand never meets error 22003. */
-function isInt8(v: string): boolean {
+export function isInt8(v: string): boolean {
   return /^-?\d{1,19}$/.test(v) && BigInt(v) <= INT8_MAX && BigInt(v) >= -INT8_MAX - 1n;
 }
 

@@ -53,4 +53,10 @@ export function periodRange(p: { start?: unknown; end?: unknown }): Range | unde
   return { lo: s ? s.lo : MIN_TIME, hi: e ? e.hi : MAX_TIME };
 }
 
-export const isoOf = (ms: number): string => new Date(Math.max(MIN_TIME, Math.min(MAX_TIME, ms))).toISOString();
+const YEAR_1 = Date.parse('0001-01-01T00:00:00Z');
+const YEAR_10000 = Date.parse('+010000-01-01T00:00:00Z');
+/**
+ * An instant as timestamptz text. Outside years 1–9999 JavaScript writes an extended year ("+010000-…")
+ * that PostgreSQL cannot read (a 500 for `_lastUpdated=gt9999-12-31`): those bounds are ±infinity.
+ */
+export const isoOf = (ms: number): string => (ms >= YEAR_10000 ? 'infinity' : ms < YEAR_1 ? '-infinity' : new Date(ms).toISOString());

@@ -97,6 +97,19 @@ test('bad If-Match and _count values are 400', async () => {
   assertOutcome(await call(server.fhirBase, 'PUT', 'Patient/p1', { resourceType: 'Patient', id: 'p1' }, { 'if-match': 'banana' }), 400);
   assertOutcome(await call(server.fhirBase, 'GET', '_history?_count=-4'), 400);
   assertOutcome(await call(server.fhirBase, 'GET', '_history?_since=yesterday'), 400);
+  assertOutcome(await call(server.fhirBase, 'GET', '_history?_since=0000-01-01'), 400);
+  const p = (await call(server.fhirBase, 'POST', 'Patient', { resourceType: 'Patient' })).json.id;
+  for (const q of ['_since=0000', '_since=0000-01-01T00:00:00Z', '_since=Tuesday', '_cursor=99999999999999999999']) {
+    assertOutcome(await call(server.fhirBase, 'GET', `Patient/${p}/$everything?${q}`), 400);
+  }
+  assert.equal((await call(server.fhirBase, 'GET', `Patient/${p}/$everything?_since=2000-01-01`)).status, 200);
+  // Instants past year 9999 are no error: nothing was updated after them, everything before.
+  const late = await call(server.fhirBase, 'GET', 'Patient?_lastUpdated=gt9999-12-31&_total=accurate');
+  assert.equal(late.status, 200, late.text);
+  assert.equal(late.json.total, 0);
+  const early = await call(server.fhirBase, 'GET', 'Patient?_lastUpdated=le9999-12-31T23:59:59.999999999Z&_total=accurate');
+  assert.equal(early.status, 200, early.text);
+  assert.equal(early.json.total, (await call(server.fhirBase, 'GET', 'Patient?_total=accurate&_summary=count')).json.total);
   // A paging cursor edited by hand: the client's error, not the database's.
   const forged = (c: unknown) => Buffer.from(JSON.stringify(c)).toString('base64url');
   for (const c of [{ t: 'yesterday', r: '1', v: 1 }, { t: '2026-01-01T00:00:00.000Z', r: 'x', v: 1 }, { t: '2026-01-01T00:00:00.000Z', r: '1', v: 'a' }, [1], 'no']) {

@@ -6,19 +6,14 @@ import type { Tx } from '../../store/session.js';
 import type { Services } from '../services.js';
 import { history as readHistory, countHistory, readCurrent, type HistoryEntry } from '../../store/resources.js';
 import { badRequest, notFound } from '../../errors.js';
-import { decodeCursor, encodeCursor, pageUrl, parseCount } from '../bundle-links.js';
+import { decodeCursor, encodeCursor, pageUrl, parseCount, parseInstant } from '../bundle-links.js';
 import { httpDate } from '../respond.js';
 
 interface Cursor { t: string; r: string; v: number }
 
-const INSTANT = /^\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
-
 function instantParam(params: Array<[string, string]>, name: string): string | undefined {
   const v = params.find(([k]) => k === name)?.[1];
-  if (v === undefined) return undefined;
-  const bare = v.replace(/^(eq|le|lt|ge|gt)/, '');
-  if (!INSTANT.test(bare) || Number.isNaN(Date.parse(bare))) throw badRequest(`${name} must be a date or instant, not '${v.slice(0, 40)}'`, [name]);
-  return new Date(bare).toISOString();
+  return v === undefined ? undefined : parseInstant(v.replace(/^(eq|le|lt|ge|gt)/, ''), name);
 }
 
 function entry(base: string, h: HistoryEntry) {

@@ -12,6 +12,8 @@ import { isResourceType } from '../../registry/search-params.js';
 import { searchsetText, searchUrl, type BundleEntry } from '../interactions/search-bundle.js';
 import { dbContextOf } from '../interactions/search.js';
 import { badRequest, notFound } from '../../errors.js';
+import { parseInstant } from '../bundle-links.js';
+import { isInt8 } from '../../search/cursor.js';
 
 function param(req: FhirRequest, name: string): string | undefined {
   return req.params.find(([k]) => k === name)?.[1];
@@ -28,13 +30,11 @@ export async function patientEverythingInTx(req: FhirRequest, tx: Tx, svc: Servi
   const types = param(req, '_type')?.split(',').map((s) => s.trim()).filter(Boolean);
   for (const t of types ?? []) if (!isResourceType(t)) throw badRequest(`_type: '${t.slice(0, 64)}' is not a resource type`, ['_type']);
   const sinceText = param(req, '_since');
-  if (sinceText !== undefined && Number.isNaN(Date.parse(sinceText))) throw badRequest('_since must be an instant', ['_since']);
+  const since = sinceText === undefined ? undefined : parseInstant(sinceText, '_since');
   const cursor = param(req, '_cursor');
-  if (cursor !== undefined && !/^\d{1,19}$/.test(cursor)) throw badRequest('_cursor is not a paging cursor this server issued', ['_cursor']);
+  if (cursor !== undefined && !isInt8(cursor)) throw badRequest('_cursor is not a paging cursor this server issued', ['_cursor']);
 
-  const rows = await runRows(tx, everythingQuery(req.ctx.tenant, id, {
-    types, since: sinceText && new Date(sinceText).toISOString(), afterRid: cursor, limit: count + 1,
-  }));
+  const rows = await runRows(tx, everythingQuery(req.ctx.tenant, id, { types, since, afterRid: cursor, limit: count + 1 }));
   const more = rows.length > count;
   const page = rows.slice(0, count);
   const entries: BundleEntry[] = page.map((r) => ({ type: r.type, id: r.id, content: r.content, mode: 'match' }));
