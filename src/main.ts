@@ -2,6 +2,7 @@
 // → migrations → HTTP → signals. SIGTERM/SIGINT: stop accepting, finish in-flight requests (≤ 10 s),
 // stop the embedded database, exit 0.
 import { createServer } from 'node:http';
+import { answerClientErrors } from './http/client-errors.js';
 import { loadConfig } from './config.js';
 import { log } from './log.js';
 import { openDatabase } from './store/database.js';
@@ -34,6 +35,7 @@ async function main(): Promise<void> {
     authenticate: async (authorization, address) => ({ ...(await verifyBearer(authorization, auth)), address }),
   });
   const server = createServer(app);
+  answerClientErrors(server);
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const m = await migrate(database.db.pool);

@@ -54,6 +54,13 @@ test('control characters: refused in the URL and in body strings, tab, CR and LF
   assert.equal(text.json.name[0].family, 'a\\u0000b');
 });
 
+test('a URL over the header limit is 431 with an OperationOutcome, and the server keeps serving', async () => {
+  const r = await call(server.fhirBase, 'GET', `Patient?name=${'x'.repeat(20_000)}`);
+  assertOutcome(r, 431);
+  assert.match(r.json.issue[0].diagnostics, /_search/);
+  assert.equal((await call(server.fhirBase, 'GET', 'metadata')).status, 200);
+});
+
 test('a body over the limit is 413 and the server keeps serving', async () => {
   const big = { resourceType: 'Patient', name: [{ family: 'x'.repeat(100 * 1024) }] };
   assertOutcome(await call(server.fhirBase, 'POST', 'Patient', big), 413);

@@ -2,6 +2,7 @@
 // (scripts/run-tests.mjs starts one embedded cluster and exports TEST_PG_URL), migrations applied,
 // HTTP on a free loopback port. Without TEST_PG_URL it starts an embedded cluster of its own.
 import { createServer, type Server } from 'node:http';
+import { answerClientErrors } from '../../src/http/client-errors.js';
 import { before, after } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -90,6 +91,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   let deps: AppDeps = { config, db: { pool, groupSlots: config.groupSlots, kindSlots: { search: config.searchGroupSlots } }, log, ready: async () => true };
   if (opts.configure) deps = { ...deps, ...(await opts.configure(deps)) };
   const server: Server = createServer(createApp(deps));
+  answerClientErrors(server);
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {
     baseUrl: config.publicUrl,
