@@ -5,6 +5,7 @@ import type { FhirRequest, HttpMethod } from '../fhir/types.js';
 import type { AuthContext } from '../auth/context.js';
 import { badRequest } from '../errors.js';
 import { bodyKind } from './negotiate.js';
+import { CONTROL, controlCharIssues } from '../fhir/validation/control-chars.js';
 
 function segmentsOf(path: string): string[] {
   try {
@@ -22,28 +23,9 @@ function paramsOf(url: string): Array<[string, string]> {
 // FHIR strings SHALL NOT hold characters below U+0020 other than tab, CR and LF (R4 datatypes.html#string),
 // and PostgreSQL text cannot hold U+0000 at all: refused here, as the client's error, before any layer
 // below meets them (a NUL reached PostgreSQL as error 22021/22P05 and came back as a 500).
-export const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/;
-
 function refuseControl(where: string, text: string): void {
   const m = CONTROL.exec(text);
   if (m) throw badRequest(`${where} holds the control character U+${m[0].charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()}, which FHIR strings may not contain`);
-}
-
-/** The first string (key or value) of a parsed body holding a refused control character, by its JSON path. */
-function controlIn(v: unknown, path: string): string | undefined {
-  if (typeof v === 'string') return CONTROL.test(v) ? path : undefined;
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) {
-      const at = controlIn(v[i], `${path}[${i}]`);
-      if (at) return at;
-    }
-  } else if (v && typeof v === 'object') {
-    for (const [k, x] of Object.entries(v)) {
-      const at = CONTROL.test(k) ? path : controlIn(x, `${path}.${k}`);
-      if (at) return at;
-    }
-  }
-  return undefined;
 }
 
 export function toFhirRequest(req: Request, ctx: AuthContext): FhirRequest {
@@ -68,7 +50,7 @@ export function toFhirRequest(req: Request, ctx: AuthContext): FhirRequest {
       }
       // Only an escape can put one in a parsed string (JSON forbids them raw): walk the body only then.
       if (/\\u00[01]/i.test(text)) {
-        const at = controlIn(body, '$');
+        const at = controlCharIssues(body, '$', 1)[0]?.expression?.[0];
         if (at) throw badRequest(`the body holds a control character at ${at.slice(0, 120)}, which FHIR strings may not contain (only tab, CR and LF)`);
       }
     }

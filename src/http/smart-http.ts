@@ -10,7 +10,7 @@ import { getUserById, type UserRecord } from '../store/auth-clients.js';
 import { getPending, touchSession } from '../store/auth-sessions.js';
 import { PAGE_CSP, esc } from './pages/layout.js';
 import { log } from '../log.js';
-import { CONTROL } from './fhir-request.js';
+import { CONTROL } from '../fhir/validation/control-chars.js';
 
 export const SESSION_COOKIE = 'fhirgate_sid';
 export const BROWSER_COOKIE = 'fhirgate_b';

@@ -155,14 +155,16 @@ test('a malformed JSON file and a bad NDJSON line are reported with file and lin
     JSON.stringify({ resourceType: 'Patient', id: 'ok-line-1' }),
     '{"resourceType": "Patient", "id": "broken-line"',
     JSON.stringify({ resourceType: 'Patient', id: 'ok-line-3' }),
+    JSON.stringify({ resourceType: 'Patient', id: 'control-line', name: [{ family: 'a\u0001b' }] }),
   ].join('\n'));
   file('bad/c-good.json', { resourceType: 'Patient', id: 'after-bad', name: [{ family: 'After' }] });
   const r = await run(['--workers', '1', join(fx.dir, 'bad')], deps());
   const problems = r.problems as Array<{ file: string; line?: number; message: string }>;
   assert.equal(r.resources, 3);
-  assert.equal(r.rejected, 2);
+  assert.equal(r.rejected, 3);
   assert.ok(problems.some((p) => p.file === bad && p.line === 3 && /malformed JSON/.test(p.message)), JSON.stringify(problems));
   assert.ok(problems.some((p) => p.file === lines && p.line === 2), JSON.stringify(problems));
+  assert.ok(problems.some((p) => p.file === lines && p.line === 4 && /control character/.test(p.message)), JSON.stringify(problems));
   assert.equal((await call(fx.server.fhirBase, 'GET', 'Patient/ok-line-3')).status, 200);
 });
 

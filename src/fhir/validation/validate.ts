@@ -10,6 +10,7 @@ import { FhirError, type Issue } from '../../errors.js';
 import { isResourceType, RESOURCE_TYPES } from '../../registry/resource-types.js';
 import { schemaIssues } from './schema.js';
 import { structureIssues } from './structure.js';
+import { controlCharIssues } from './control-chars.js';
 
 export interface ValidateOptions {
   /**
@@ -81,6 +82,7 @@ function containedRules(resource: Record<string, unknown>, at: string, issues: I
 export function validateResource(resource: unknown, opts: ValidateOptions = {}): Issue[] {
   const issues: Issue[] = [];
   validateInto(resource, '', issues, 0, false, opts);
+  if (isObject(resource) && typeof resource.resourceType === 'string') issues.push(...controlCharIssues(resource, resource.resourceType));
   if (issues.length > MAX_ISSUES) {
     issues.length = MAX_ISSUES;
     issues.push({ severity: 'information', code: 'too-costly', diagnostics: `Only the first ${MAX_ISSUES} issues are reported` });

@@ -80,6 +80,15 @@ test('malformed primitive values: value, 400', () => {
   assert.deepEqual(at(validateResource({ resourceType: 'Observation', status: 'final', code: { text: 'x' }, issued: '2020-01-01' })), ['value Observation.issued']);
 });
 
+test('control characters in strings (datatypes.html#string): value, 400; tab, CR and LF are allowed', () => {
+  assert.deepEqual(at(validateResource({ resourceType: 'Patient', name: [{ family: 'a\u0001b', given: ['ok', 'x\u0000'] }] })),
+    ['value Patient.name[0].family', 'value Patient.name[0].given[1]']);
+  assert.equal(statusOf({ resourceType: 'Patient', name: [{ family: 'a\u001fb' }] }), 400);
+  assert.deepEqual(validateResource({ resourceType: 'Patient', name: [{ family: 'a\tb\r\nc' }] }), []);
+  // Nested resources are walked too.
+  assert.deepEqual(at(validateResource({ resourceType: 'Patient', contained: [{ resourceType: 'Organization', id: 'o', name: '\u0007' }] })), ['value Patient.contained[0].name']);
+});
+
 test('code outside a required value set: code-invalid, 422', () => {
   const issues = validateResource({ resourceType: 'Patient', gender: 'x' });
   assert.deepEqual(at(issues), ['code-invalid Patient.gender']);
