@@ -38,8 +38,11 @@ export function isInt8(v: string): boolean {
 /** PostgreSQL's text output of a timestamptz (what runPage hands back), or an ISO instant. */
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?(Z|[+-](\d{2})(:?\d{2})?)?$/;
 
-/** A real calendar day and clock time (PostgreSQL refuses 2021-02-30 or 25:00 with an error, 22008). */
-function isTimestamp(v: string): boolean {
+/**
+ * A real calendar day and clock time (PostgreSQL refuses 2021-02-30 or 25:00 with an error, 22008). Also
+ * used for the history and AuditEvent cursors, whose instants travel with the client the same way.
+ */
+export function isTimestamp(v: string): boolean {
   const m = TIMESTAMP.exec(v);
   if (!m) return false;
   const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number);

@@ -119,7 +119,8 @@ test('bad If-Match and _count values are 400', async () => {
   assert.equal(early.json.total, (await call(server.fhirBase, 'GET', 'Patient?_total=accurate&_summary=count')).json.total);
   // A paging cursor edited by hand: the client's error, not the database's.
   const forged = (c: unknown) => Buffer.from(JSON.stringify(c)).toString('base64url');
-  for (const c of [{ t: 'yesterday', r: '1', v: 1 }, { t: '2026-01-01T00:00:00.000Z', r: 'x', v: 1 }, { t: '2026-01-01T00:00:00.000Z', r: '1', v: 'a' }, [1], 'no']) {
+  for (const c of [{ t: 'yesterday', r: '1', v: 1 }, { t: '2026-01-01T00:00:00.000Z', r: 'x', v: 1 }, { t: '2026-01-01T00:00:00.000Z', r: '1', v: 'a' }, [1], 'no',
+    { t: '2021-02-30T00:00:00.000Z', r: '1', v: 1 }, { t: '2026-01-01T00:00:00.000Z', r: '99999999999999999999', v: 1 }]) {
     assertOutcome(await call(server.fhirBase, 'GET', `_history?_cursor=${forged(c)}`), 400);
   }
   assertOutcome(await call(server.fhirBase, 'GET', '_history?_cursor=%%%'), 400);

@@ -11,6 +11,7 @@ import { searchAudit, readAuditRow, type AuditHit, type AuditQuery, type DateBou
 import { parseEventId, presentEvent, presentEvents, type PresentedAuditEvent } from '../../audit/expand.js';
 import { badRequest, notFound } from '../../errors.js';
 import { decodeCursor, encodeCursor, pageUrl, parseCount } from '../bundle-links.js';
+import { isTimestamp } from '../../search/cursor.js';
 
 const IGNORED = new Set(['_format', '_pretty', '_count', '_cursor']);
 const REF = /(?:^|\/)([A-Z][A-Za-z]{1,63}\/[A-Za-z0-9\-.]{1,64})$/;
@@ -90,7 +91,7 @@ interface Cursor { r: string; i: string; k?: number }
 
 /** A cursor as auditSearch writes it; anything else (edited by hand) is the client's error, not a database one. */
 function validCursor(c: Cursor): Cursor {
-  const ok = typeof c === 'object' && c !== null && typeof c.r === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/.test(c.r)
+  const ok = typeof c === 'object' && c !== null && typeof c.r === 'string' && isTimestamp(c.r)
     && typeof c.i === 'string' && /^[A-Za-z0-9\-.]{1,64}$/.test(c.i) && (c.k === undefined || (Number.isInteger(c.k) && c.k >= 1));
   if (!ok) throw badRequest('_cursor is not a cursor this server issued', ['_cursor']);
   return c;

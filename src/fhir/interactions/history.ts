@@ -8,6 +8,7 @@ import { history as readHistory, countHistory, readCurrent, type HistoryEntry } 
 import { badRequest, notFound } from '../../errors.js';
 import { decodeCursor, encodeCursor, pageUrl, parseCount, parseInstant } from '../bundle-links.js';
 import { httpDate } from '../respond.js';
+import { isInt8, isTimestamp } from '../../search/cursor.js';
 
 interface Cursor { t: string; r: string; v: number }
 
@@ -24,8 +25,8 @@ function entry(base: string, h: HistoryEntry) {
 
 /** A cursor as history() writes it; anything else (edited by hand) is the client's error, not a database one. */
 function validCursor(c: Cursor): Cursor {
-  const ok = typeof c === 'object' && c !== null && typeof c.t === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$/.test(c.t)
-    && typeof c.r === 'string' && /^\d{1,19}$/.test(c.r) && Number.isInteger(c.v) && c.v >= 1;
+  const ok = typeof c === 'object' && c !== null && typeof c.t === 'string' && isTimestamp(c.t)
+    && typeof c.r === 'string' && isInt8(c.r) && Number.isInteger(c.v) && c.v >= 1;
   if (!ok) throw badRequest('_cursor is not a cursor this server issued', ['_cursor']);
   return c;
 }
