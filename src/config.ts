@@ -36,6 +36,8 @@ export interface Config {
   chainTargets: number;
   /** Port the embedded PostgreSQL listens on (loopback only). */
   embeddedPgPort: number;
+  /** shared_buffers (MB) of the embedded PostgreSQL; undefined: a quarter of the memory (store/embedded.ts). */
+  embeddedPgSharedBuffersMb?: number;
   /**
    * REST accesses leave AuditEvents. Only a development server (AUTH=off) may turn this off (AUDIT=off),
    * to measure what the audit costs; sign-in and token events are recorded regardless.
@@ -79,6 +81,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     searchGroupSlots: Math.max(0, int(env.PG_SEARCH_GROUP_SLOTS, groupSlots === 0 ? 0 : 2)),
     chainTargets: Math.max(0, int(env.SEARCH_CHAIN_TARGETS, 1000)),
     embeddedPgPort: int(env.EMBEDDED_PG_PORT, 0),
+    embeddedPgSharedBuffersMb: env.EMBEDDED_PG_SHARED_BUFFERS_MB ? int(env.EMBEDDED_PG_SHARED_BUFFERS_MB, 0) : undefined,
     audit,
   };
 }

@@ -17,7 +17,7 @@ export async function openDatabase(config: Config, log: Logger, opts: { poolSize
   let url = config.databaseUrl;
   let stopEmbedded = async () => {};
   if (!url) {
-    const embedded = await startEmbedded(config.dataDir, log, config.embeddedPgPort);
+    const embedded = await startEmbedded(config.dataDir, log, { port: config.embeddedPgPort, sharedBuffersMb: config.embeddedPgSharedBuffersMb });
     url = embedded.url;
     if (embedded.owned) stopEmbedded = embedded.stop;
   }

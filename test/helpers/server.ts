@@ -41,7 +41,8 @@ export interface TestServerOptions {
 async function clusterUrl(): Promise<{ url: string; stop: () => Promise<void> }> {
   if (process.env.TEST_PG_URL) return { url: process.env.TEST_PG_URL, stop: async () => {} };
   const dir = mkdtempSync(join(tmpdir(), 'fhirgate-pg-'));
-  const h = await startEmbedded(dir, createLogger('silent'));
+  // 128 MB: the suite's clusters hold small fixtures, and several test processes run at once.
+  const h = await startEmbedded(dir, createLogger('silent'), { sharedBuffersMb: 128 });
   return { url: h.url.replace(/\/fhirgate$/, '/postgres'), stop: async () => { await h.stop(); rmSync(dir, { recursive: true, force: true }); } };
 }
 
