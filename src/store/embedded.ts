@@ -71,9 +71,9 @@ function clusterUrl(password: string, port: number, socketDir: string): string {
 /**
  * PostgreSQL's own cache: a quarter of the machine's memory (the manual's starting point, runtime-config-resource
  * "shared_buffers"), at least 128 MB, at most 8 GB. The kernel's page cache cannot be relied on for the rest:
- * on the machines measured here it was handed back to the host within minutes (20 GB cached → 4 GB with
- * nothing running), and ×10 searches with the audit on then waited on disk for index leaves (paced p50
- * 17–120 ms). Shared memory stays resident.
+ * on the machines measured here the kernel's proactive reclaim (DAMON, kdamond with action `pageout`) emptied
+ * it within minutes (20 GB cached → 4 GB with nothing running), and ×10 searches with the audit on then
+ * waited on disk for index leaves (paced p50 17–120 ms). Shared memory without swap is not paged out.
  */
 export function defaultSharedBuffersMb(): number {
   return Math.max(128, Math.min(8192, Math.floor(totalmem() / 4 / 2 ** 20)));
