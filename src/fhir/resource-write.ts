@@ -107,6 +107,11 @@ export async function createResource(tx: Tx, resource: Resource, now: string, id
 export interface UpdateOptions {
   /** If-Match version (http.html#concurrency): 412 when it is not the current one. */
   ifMatch?: number;
+  /**
+   * `If-None-Match: *`: create only. RFC 9110 §13.1.2: the condition is false when a current
+   * representation exists, and the method must then not be performed (412).
+   */
+  createOnly?: boolean;
 }
 
 /** update (http.html#update), including update-as-create with a client-chosen id. */
@@ -120,6 +125,7 @@ export async function updateResource(tx: Tx, type: string, id: string, resource:
   if (opts.ifMatch !== undefined && (!prior || prior.deleted || prior.version !== opts.ifMatch)) {
     throw preconditionFailed(`version ${opts.ifMatch} is not the current version of ${type}/${id}`);
   }
+  if (opts.createOnly && prior && !prior.deleted) throw preconditionFailed(`If-None-Match: * and ${type}/${id} exists`);
   if (!prior) {
     try {
       return await store(tx, undefined, resource, 1, now);
@@ -140,6 +146,7 @@ export async function deleteResource(tx: Tx, type: string, id: string, now: stri
   if (opts.ifMatch !== undefined && (!prior || prior.deleted || prior.version !== opts.ifMatch)) {
     throw preconditionFailed(`version ${opts.ifMatch} is not the current version of ${type}/${id}`);
   }
+  if (opts.createOnly && prior && !prior.deleted) throw preconditionFailed(`If-None-Match: * and ${type}/${id} exists`);
   if (!prior || prior.deleted) return { deleted: false };
   const version = prior.version + 1;
   const content = JSON.stringify({ resourceType: type, id, meta: { versionId: String(version), lastUpdated: now } });

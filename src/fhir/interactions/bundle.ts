@@ -15,6 +15,9 @@ import { writeResponse, parseETag } from '../respond.js';
 import { collectReferences, conditionalTarget } from '../import/references.js';
 import { assertAllowed } from '../../auth/enforce.js';
 import { now, refuseHiddenUpdateCreate } from './write.js';
+import { assertEnvelope } from '../bundle-envelope.js';
+import { replaceLinksInPlace } from '../bundle-links-replace.js';
+import { log } from '../../log.js';
 
 const ORDER: Record<string, number> = { DELETE: 0, POST: 1, PUT: 2, PATCH: 2, GET: 3, HEAD: 3 };
 
@@ -22,6 +25,7 @@ function asBundle(body: unknown): Bundle {
   const b = body as Bundle | undefined;
   if (!b || b.resourceType !== 'Bundle') throw badRequest('POST to the base needs a Bundle of type batch or transaction');
   if (b.type !== 'batch' && b.type !== 'transaction') throw badRequest(`Bundle.type must be batch or transaction, not '${String(b.type)}'`, ['Bundle.type']);
+  assertEnvelope(b);
   return b;
 }
 
@@ -30,9 +34,14 @@ function withPrefer(entry: FhirRequest, outer: FhirRequest): FhirRequest {
   return { ...entry, headers: { ...entry.headers, prefer: outer.headers.prefer } };
 }
 
+/**
+ * A batch entry's failure as its own response: the entries before it are stored, so even an unexpected
+ * error answers this entry alone (500) rather than the whole batch, which would hide what was written.
+ */
 function errorResponse(e: unknown): FhirResponse {
   if (e instanceof FhirError) return { status: e.status, body: outcome(e.issues) };
-  throw e;
+  log.error({ err: { message: (e as Error)?.message?.slice(0, 300), name: (e as Error)?.name } }, 'internal error in a batch entry');
+  return { status: 500, body: outcome([{ severity: 'error', code: 'exception', diagnostics: 'internal server error' }]) };
 }
 
 export async function bundle(req: FhirRequest, svc: Services): Promise<FhirResponse> {
@@ -115,11 +124,19 @@ async function transaction(req: FhirRequest, entries: BundleEntry[], tx: Tx, svc
       }
       p.target = { type, id };
     } else if (method === 'PUT') {
+      // The body's id as a plain update checks it (http.html#update, #cond-update): missing or different
+      // from the URL's is a 400; a conditional update's body may omit it, or must name the match.
+      const bodyId = p.entry.resource?.id;
       let id = segments[1];
       if (segments.length === 1) {
         const m = await findMatches(tx, svc, type, p.req.params);
         if (m.length > 1) throw preconditionFailed(`entry ${p.index}: the conditional update matched more than one resource`);
-        id = m[0]?.id ?? (p.entry.resource?.id || newId());
+        if (m.length === 1 && bodyId !== undefined && bodyId !== m[0].id) throw badRequest(`entry ${p.index}: the body's id '${String(bodyId).slice(0, 80)}' differs from the matched resource's id`, [`Bundle.entry[${p.index}].resource.id`]);
+        id = m[0]?.id ?? (bodyId || newId());
+      } else if (bodyId === undefined) {
+        throw badRequest(`entry ${p.index}: the resource has no id; an update needs the id of the URL in the body`, [`Bundle.entry[${p.index}].resource.id`]);
+      } else if (bodyId !== id) {
+        throw badRequest(`entry ${p.index}: the body's id '${String(bodyId).slice(0, 80)}' does not match the URL's '${id}'`, [`Bundle.entry[${p.index}].resource.id`]);
       }
       p.target = { type, id };
     }
@@ -130,11 +147,27 @@ async function transaction(req: FhirRequest, entries: BundleEntry[], tx: Tx, svc
       if (p.entry.fullUrl) idMap.set(p.entry.fullUrl, key);
     }
   }
+  // "If any resource identities (including resolved identities from conditional update/delete) overlap in
+  // steps 1-3, then the transaction SHALL fail" (http.html#trules): deletes and patches join the check.
+  for (const p of plans) {
+    const { method, segments } = p.req;
+    if (method !== 'DELETE' && method !== 'PATCH') continue;
+    let id: string | undefined = segments[1];
+    if (segments.length === 1 && p.req.params.length) {
+      const m = await findMatches(tx, svc, segments[0], p.req.params);
+      id = m.length === 1 ? m[0].id : undefined;
+    }
+    if (segments.length > 2 || !id) continue;
+    const key = `${segments[0]}/${id}`;
+    if (seen.has(key)) throw badRequest(`entry ${p.index}: ${key} appears more than once in the transaction`);
+    seen.add(key);
+  }
   // 2. Rewrite urn:uuid and conditional references in every resource before anything is written.
   const conditional = new Map<string, string>();
   for (const p of plans) {
     if (p.entry.resource && (p.req.method === 'POST' || p.req.method === 'PUT')) {
       await rewriteInPlace(p.entry.resource, idMap, conditional, (type, criteria) => findMatches(tx, svc, type, criteria), base);
+      replaceLinksInPlace(p.entry.resource, idMap);
       p.req.body = p.entry.resource;
     }
   }
@@ -180,7 +213,7 @@ async function execute(p: Planned, at: string, tx: Tx, svc: Services): Promise<F
     const ifMatch = req.headers['if-match'] ? parseETag(req.headers['if-match'], 'ifMatch') : undefined;
     // The same answer as a plain PUT: a patient-context caller learns nothing of ids it cannot see.
     await refuseHiddenUpdateCreate(tx, p.target.type, p.target.id);
-    const r = await updateResource(tx, p.target.type, p.target.id, resource, at, { ifMatch });
+    const r = await updateResource(tx, p.target.type, p.target.id, resource, at, { ifMatch, createOnly: req.headers['if-none-match']?.trim() === '*' });
     return writeResponse(req, r.stored, r.created ? 201 : 200, svc.config.fhirBase, 'updated');
   }
   return dispatchInTx(req, tx, svc);

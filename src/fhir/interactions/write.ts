@@ -72,7 +72,7 @@ export async function update(req: FhirRequest, tx: Tx, svc: Services): Promise<F
   const [type, id] = req.segments;
   const resource = bodyResource(req, type);
   await refuseHiddenUpdateCreate(tx, type, id);
-  const r = await updateResource(tx, type, id, resource, now(), { ifMatch: ifMatch(req) });
+  const r = await updateResource(tx, type, id, resource, now(), { ifMatch: ifMatch(req), createOnly: req.headers['if-none-match']?.trim() === '*' });
   return writeResponse(req, r.stored, r.created ? 201 : 200, svc.config.fhirBase, `${r.created ? 'created' : 'updated'} ${type}/${id}`);
 }
 
