@@ -90,7 +90,10 @@ export function plan(input: PlanInput): SearchRequest {
         case '_containedType':
           if (!['container', 'contained'].includes(value)) throw paramError('_containedType', 'must be container or contained');
           containedType = value as 'container' | 'contained'; continue;
-        case '_list': req.where.push({ k: 'list', name, ids: orValues(value).map(unescape) }); continue;
+        case '_list':
+          // Empty, as every other parameter: ignored and reported, not a search for the list ''.
+          if (value === '') { req.ignored.push({ name, reason: 'empty value' }); continue; }
+          req.where.push({ k: 'list', name, ids: orValues(value).map(unescape) }); continue;
         case '_filter': req.where.push(parseFilter(value, types, ctx)); continue;
         case '_query': req.ignored.push({ name, reason: 'named queries (_query) are not supported' }); continue;
       }

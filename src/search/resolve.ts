@@ -62,6 +62,9 @@ export function resolveParam(name: string, fullName: string, value: string, type
     return { k: 'lastUpdated', name: fullName, values: orValues(value) };
   }
   if ((code === '_text' || code === '_content') && rest === undefined) {
+    // Like every other parameter here, a modifier this server does not implement is refused, not dropped
+    // (a silently different result set; `_content:missing=true` searched for the word "true").
+    if (modifier !== undefined) throw paramError(fullName, `the modifier :${modifier} is not supported on ${code}`);
     return { k: 'text', name: fullName, field: code === '_text' ? 'text' : 'content', values: orValues(value).map(unescape) };
   }
   const ps = paramSet(types, code, fullName, ctx);

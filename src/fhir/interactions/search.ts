@@ -53,7 +53,8 @@ export async function runSearch(req: FhirRequest, tx: Tx, svc: Services, scope: 
   const sr = await withChainTargets(tx, svc, planned, opts);
   const warnings = sr.ignored.map((i) => `${i.name}: ${i.reason}`);
   const ignoredNames = new Set(sr.ignored.map((i) => i.name));
-  const selfParams = params.filter(([k]) => !ignoredNames.has(k));
+  // The self link states the search as performed: a _count over the maximum reads as the capped one.
+  const selfParams = params.filter(([k]) => !ignoredNames.has(k)).map(([k, v]): [string, string] => (k === '_count' ? [k, String(sr.count)] : [k, v]));
   const base = svc.config.fhirBase;
   // Index-only counting skips fhir.resource; the index tables carry the same row-level security policies
   // (migrations/030_rls.sql), so the caller still counts only rows it may see.
@@ -77,7 +78,8 @@ export async function runSearch(req: FhirRequest, tx: Tx, svc: Services, scope: 
 
   let total: number | undefined;
   if (sr.total === 'accurate') total = await count();
-  else if (sr.total === 'estimate') total = Math.max(await runEstimate(tx, matchQuery(sr, opts)), rows.length);
+  // An estimate is never below what this page already proves: its rows, and one more each way it links.
+  else if (sr.total === 'estimate') total = Math.max(await runEstimate(tx, matchQuery(sr, opts)), rows.length + (hasNext ? 1 : 0) + (hasPrev ? 1 : 0));
   else if (sr.total === undefined && !cursor && !more) total = rows.length;
 
   const entries: BundleEntry[] = rows.map((r) => ({ type: r.type, id: r.id, content: r.content, mode: 'match' }));
