@@ -5,7 +5,7 @@
 import type { SearchParam } from '../registry/search-params.js';
 import { compilePath, compileRelative, type Node, type Evaluator } from './path.js';
 import { paramKey, type Key } from './hash.js';
-import { tokenCode, tokenSystemCode, tokenSystem, tokenOfType, derived, normalizeString, MAX_STRING, compositeKey, compositeShape, variant } from './keys.js';
+import { tokenCode, tokenSystemCode, tokenSystem, tokenOfType, derived, normalizeString, MAX_STRING, LONG_SEP, compositeKey, compositeShape, variant } from './keys.js';
 import { tokenValues, stringValues, referenceValues, dateValues, numberValues, positionValue, type TokenValues, type RefValues, type Num } from './values.js';
 import type { Range } from './dates.js';
 
@@ -63,12 +63,16 @@ export class Builder {
     this.out.token.push({ p, h, c });
   }
   string(p: Key, pk: string, raw: string, normalize: boolean): void {
-    const x = raw.length > MAX_STRING ? raw.slice(0, MAX_STRING) : raw;
-    const v = normalize ? normalizeString(x) : x;
+    const cut = raw.length > MAX_STRING ? raw.slice(0, MAX_STRING) : raw;
+    const v = normalize ? normalizeString(cut) : cut;
+    // x: the original when it differs from v; for a value longer than the index holds, the whole original
+    // and the whole normalised text (LONG_SEP, keys.ts), so :exact, :contains, ends-with and long
+    // starts-with values are decided on all of it, not on the indexed prefix.
+    const x = cut !== raw ? `${raw}${LONG_SEP}${normalize ? normalizeString(raw) : raw}` : v === cut ? null : cut;
     const k = `s${pk}\u0000${v}\u0000${x}`;
     if (this.seen.has(k)) return;
     this.seen.add(k);
-    this.out.string.push({ p, v, x: v === x ? null : x });
+    this.out.string.push({ p, v, x });
   }
 }
 

@@ -40,6 +40,13 @@ export function normalizeString(s: string): string {
 /** Longest indexed string (btree entries must stay well under the 2.7 kB limit). */
 export const MAX_STRING = 256;
 
+/**
+ * Joins, in sp_string.x, the whole original and the whole normalised text of a value longer than MAX_STRING.
+ * U+0001 is a character no stored string holds: FHIR strings refuse control characters
+ * (fhir/validation/control-chars.ts), so it cannot be mistaken for part of either text.
+ */
+export const LONG_SEP = '\u0001';
+
 const ORDERED = new Set(['quantity', 'number', 'date']);
 
 /**

@@ -14,17 +14,29 @@ type ValueExpr = Extract<Expr, { k: 'value' }>;
 /** Above every character: the upper bound of a prefix range in C collation. */
 const TOP = '\u{10FFFF}';
 
+/**
+ * The whole original (ORIG) and the whole normalised text (NORM) of a row: sp_string.x holds them joined by
+ * U+0001 (keys.ts LONG_SEP) when the value was longer than the index's MAX_STRING, else x is the original
+ * when it differs from v, and v is both. Only rows the index condition on v already chose compute them.
+ */
+const orig = (x: Frag) => sql`coalesce(split_part(${x}.x, chr(1), 1), ${x}.v)`;
+const norm = (x: Frag) => sql`(case when strpos(${x}.x, chr(1)) > 0 then split_part(${x}.x, chr(1), 2) else ${x}.v end)`;
+
 export function stringCondition(values: string[], op: StringOp, x: Frag, name: string): Frag {
-  return or(values.map((raw) => {
-    if (raw === '') throw paramError(name, 'a string value is empty');
-    const text = raw.length > MAX_STRING ? raw.slice(0, MAX_STRING) : raw;
+  return or(values.map((text) => {
+    if (text === '') throw paramError(name, 'a string value is empty');
+    const long = text.length > MAX_STRING;
+    // v is the normalised first MAX_STRING characters, cut before normalising, as on the write side.
+    const head = normalizeString(long ? text.slice(0, MAX_STRING) : text);
     const v = normalizeString(text);
     switch (op) {
-      case 'starts': return sql`(${x}.v >= ${v} and ${x}.v < ${v + TOP})`;
-      case 'exact': return sql`(${x}.v = ${v} and coalesce(${x}.x, ${x}.v) = ${text})`;
-      case 'equals': return sql`${x}.v = ${v}`;
-      case 'contains': return sql`strpos(${x}.v, ${v}) > 0`;
-      case 'ends': return sql`right(${x}.v, ${v.length}) = ${v}`;
+      case 'starts':
+        return long ? sql`(${x}.v = ${head} and starts_with(${norm(x)}, ${v}))` : sql`(${x}.v >= ${v} and ${x}.v < ${v + TOP})`;
+      // Equal to the indexed prefix is not equal to the value when either was cut: the whole texts decide.
+      case 'exact': return sql`(${x}.v = ${head} and ${orig(x)} = ${text})`;
+      case 'equals': return sql`(${x}.v = ${head} and ${norm(x)} = ${v})`;
+      case 'contains': return sql`strpos(${norm(x)}, ${v}) > 0`;
+      case 'ends': return sql`right(${norm(x)}, ${[...v].length}) = ${v}`;
     }
   }));
 }
@@ -56,7 +68,12 @@ export function uriCondition(e: ValueExpr, x: Frag): IndexCond {
   if (values.some((v) => v === '')) throw paramError(e.name, 'a uri value is empty');
   let cond: Frag;
   if (e.op === 'starts') cond = or(values.map((v) => sql`(${x}.v >= ${v} and ${x}.v < ${v + TOP})`));
-  else if (e.modifier === undefined) cond = sql`${x}.v = any(${values})`;
+  else if (e.modifier === undefined) {
+    // A URL as long as the index's MAX_STRING or longer may have been cut: its whole text decides.
+    const short = values.filter((v) => v.length < MAX_STRING);
+    const long = values.filter((v) => v.length >= MAX_STRING);
+    cond = or([...(short.length ? [sql`${x}.v = any(${short})`] : []), ...long.map((v) => sql`(${x}.v = ${v.slice(0, MAX_STRING)} and ${orig(x)} = ${v})`)]);
+  }
   else if (e.modifier === 'below' || e.modifier === 'above') {
     const urn = values.find((v) => /^urn:/i.test(v));
     if (urn) throw paramError(e.name, `:${e.modifier} applies to URLs, not URNs such as '${urn.slice(0, 60)}' (R4 search.html#uri)`);
