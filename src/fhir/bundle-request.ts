@@ -48,7 +48,9 @@ export function entryResponse(res: FhirResponse, base: string): string {
   const response: Record<string, string> = { status: statusLine(res.status) };
   if (h.Location) response.location = h.Location.startsWith(base + '/') ? h.Location.slice(base.length + 1) : h.Location;
   if (h.ETag) response.etag = h.ETag;
-  if (h['Last-Modified']) response.lastModified = new Date(h['Last-Modified']).toISOString();
+  // Bundle.entry.response.lastModified is an instant: the version's own, not the HTTP-date's whole seconds.
+  if (res.lastUpdated) response.lastModified = new Date(res.lastUpdated).toISOString();
+  else if (h['Last-Modified']) response.lastModified = new Date(h['Last-Modified']).toISOString();
   const body = res.raw ?? (res.body !== undefined ? JSON.stringify(res.body) : undefined);
   const isOutcome = body !== undefined && body.startsWith('{"resourceType":"OperationOutcome"');
   const fullUrl = h.Location ? h.Location.replace(/\/_history\/[^/]+$/, '') : undefined;

@@ -40,13 +40,14 @@ export function writeResponse(req: FhirRequest, s: StoredResource, status: numbe
   const headers: Record<string, string> = { ...versionHeaders(s) };
   if (status === 201) headers.Location = historyUrl(base, s);
   else headers['Content-Location'] = historyUrl(base, s);
+  const lastUpdated = s.lastUpdated;
   switch (returnPreference(req)) {
     case 'minimal':
-      return { status, headers };
+      return { status, headers, lastUpdated };
     case 'OperationOutcome':
-      return { status, headers, body: info(message) };
+      return { status, headers, body: info(message), lastUpdated };
     default:
-      return { status, headers, raw: s.content };
+      return { status, headers, raw: s.content, lastUpdated };
   }
 }
 

@@ -24,6 +24,8 @@ export interface FhirResponse {
   body?: unknown;
   /** … or JSON text already serialised (stored resources are served as stored). */
   raw?: string;
+  /** The version's meta.lastUpdated, to the millisecond (Last-Modified, an HTTP-date, keeps seconds only). */
+  lastUpdated?: string;
   /**
    * What the handler touched, for its AuditEvent (src/audit): `patients` (`Patient/<id>`) replaces the
    * default (patients written by the write path plus those found in the response body); `entity` names

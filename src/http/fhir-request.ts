@@ -3,7 +3,7 @@
 import type { Request } from 'express';
 import type { FhirRequest, HttpMethod } from '../fhir/types.js';
 import type { AuthContext } from '../auth/context.js';
-import { badRequest } from '../errors.js';
+import { badRequest, unsupportedMediaType } from '../errors.js';
 import { bodyKind } from './negotiate.js';
 import { CONTROL, controlCharIssues } from '../fhir/validation/control-chars.js';
 
@@ -78,7 +78,9 @@ export function toFhirRequest(req: Request, ctx: AuthContext): FhirRequest {
   if (Buffer.isBuffer(raw) && raw.length > 0) {
     const kind = bodyKind(headers['content-type']);
     const text = raw.toString('utf8');
-    if (kind === 'form') {
+    if (kind === 'form' && segments[segments.length - 1] !== '_search') {
+      throw unsupportedMediaType('a form body is accepted only by POST …/_search; send application/fhir+json');
+    } else if (kind === 'form') {
       // POST [type]/_search: form parameters join the URL's (http.html#search, search.html#Introduction).
       params = [...params, ...new URLSearchParams(text).entries()];
     } else {

@@ -6,6 +6,15 @@ const JSON_FORMATS = new Set(['json', 'application/json', 'application/fhir+json
 
 export type JsonFlavour = 'application/fhir+json' | 'application/json';
 
+/**
+ * A media type's fhirVersion parameter (R4 http.html#version-parameter, versioning.html#mt-version): absent, or
+ * this server's FHIR version, 4.0 (4.0.1). Any other asks for a version this server does not speak.
+ */
+function speaksVersionOf(range: string): boolean {
+  const m = /;\s*fhirversion\s*=\s*"?([^";\s]*)"?/i.exec(range);
+  return !m || /^4\.0(\.\d+)?$/.test(m[1]);
+}
+
 /** The media type to answer with, or 406. */
 export function negotiate(accept: string | undefined, format: string | undefined): JsonFlavour {
   if (format !== undefined) {
@@ -14,7 +23,7 @@ export function negotiate(accept: string | undefined, format: string | undefined
     return f === 'application/json' ? 'application/json' : 'application/fhir+json';
   }
   if (!accept) return 'application/fhir+json';
-  const ranges = accept.split(',').map((r) => r.split(';')[0].trim().toLowerCase()).filter(Boolean);
+  const ranges = accept.split(',').filter(speaksVersionOf).map((r) => r.split(';')[0].trim().toLowerCase()).filter(Boolean);
   for (const r of ranges) {
     if (r === 'application/fhir+json' || r === 'application/json+fhir' || r === '*/*' || r === 'application/*') return 'application/fhir+json';
     if (r === 'application/json') return 'application/json';
@@ -27,6 +36,7 @@ export type BodyKind = 'json' | 'json-patch' | 'form';
 /** What a request body is, from Content-Type, or 415. */
 export function bodyKind(contentType: string | undefined): BodyKind {
   const t = (contentType ?? '').split(';')[0].trim().toLowerCase();
+  if (contentType && !speaksVersionOf(contentType)) throw unsupportedMediaType(`the body is declared for another FHIR version (${contentType.slice(0, 80)}); this server speaks 4.0`);
   if (t === 'application/fhir+json' || t === 'application/json' || t === 'application/json+fhir') return 'json';
   if (t === 'application/json-patch+json') return 'json-patch';
   if (t === 'application/x-www-form-urlencoded') return 'form';

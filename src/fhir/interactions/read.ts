@@ -6,9 +6,14 @@ import { readCurrent, readVersion } from '../../store/resources.js';
 import { FhirError, gone, notFound, badRequest } from '../../errors.js';
 import { resourceBody, versionHeaders, parseETag } from '../respond.js';
 
+// RFC 9110 §13.1.2: If-None-Match is a list of entity tags, or `*` (any current representation); when it is
+// present, If-Modified-Since is ignored (§13.1.3).
 function notModified(req: FhirRequest, version: number, lastUpdated: string): boolean {
   const inm = req.headers['if-none-match'];
-  if (inm && inm.trim() !== '*' && parseETag(inm, 'If-None-Match') === version) return true;
+  if (inm && inm.trim()) {
+    if (inm.trim() === '*') return true;
+    return inm.split(',').map((t) => t.trim()).filter(Boolean).some((t) => parseETag(t, 'If-None-Match') === version);
+  }
   const ims = req.headers['if-modified-since'];
   if (ims) {
     const since = Date.parse(ims);
@@ -23,7 +28,7 @@ export async function read(req: FhirRequest, tx: Tx): Promise<FhirResponse> {
   if (!s) throw notFound(`${type}/${id} is not known`);
   if (s.deleted) throw new FhirError(410, 'deleted', `${type}/${id} was deleted`, { headers: versionHeaders(s) });
   if (notModified(req, s.version, s.lastUpdated)) return { status: 304, headers: versionHeaders(s) };
-  return { status: 200, headers: versionHeaders(s), ...resourceBody(req, s) };
+  return { status: 200, headers: versionHeaders(s), lastUpdated: s.lastUpdated, ...resourceBody(req, s) };
 }
 
 export async function vread(req: FhirRequest, tx: Tx): Promise<FhirResponse> {
