@@ -51,7 +51,8 @@ function applyOp(e: Expr, op: string, value: string): Expr {
   if (op === 'pr') return { k: 'missing', name: e.name, ps: e.ps, missing: value === 'false' };
   const t = e.ps.type;
   if (t === 'string') {
-    if (op === 'ne') return { k: 'not', item: { ...e, op: 'equals' } };
+    // ne: some value of the resource differs (search_filter.html), not "no value equals" (that is :not).
+    if (op === 'ne') return { ...e, op: 'differs' };
     if (!STRING_OPS[op]) throw paramError('_filter', `string parameters support eq ne co sw ew pr, not ${op}`);
     return { ...e, op: STRING_OPS[op] };
   }

@@ -13,7 +13,8 @@ export interface ParamSet { code: string; type: SearchParamType; params: SearchP
 export interface ChainTarget { type: string; ids: string[] }
 
 /** Internal string operators of _filter beyond the URL modifiers (search.html#filter: eq, ew). */
-export type StringOp = 'starts' | 'exact' | 'contains' | 'equals' | 'ends';
+/** 'differs': _filter's ne on a string, "an item in the set has an unequal value" (search_filter.html). */
+export type StringOp = 'starts' | 'exact' | 'contains' | 'equals' | 'ends' | 'differs';
 
 export type Expr =
   | { k: 'and'; items: Expr[] }

@@ -47,3 +47,13 @@ test('the self link carries the _count applied, capped at 1000', async () => {
   const self = r.json.link.find((l: { relation: string }) => l.relation === 'self').url as string;
   assert.match(self, /_count=1000(&|$)/);
 });
+
+test('_filter ne on a string: some value differs (search_filter.html), unlike :not', async () => {
+  const put = (id: string, families: string[]) => call(server.fhirBase, 'PUT', `Patient/${id}`, { resourceType: 'Patient', id, meta: { tag: [{ system: 'urn:result-params', code: 'ne' }] }, name: families.map((family) => ({ family })) });
+  assert.equal((await put('ne-1', ['Morissette', 'Kling'])).status, 201);
+  assert.equal((await put('ne-2', ['Morissette'])).status, 201);
+  assert.equal((await put('ne-3', ['Kling'])).status, 201);
+  const ids = async (q: string) => ((await call(server.fhirBase, 'GET', `Patient?_tag=urn:result-params|ne&${q}`)).json.entry ?? []).map((e: { resource: { id: string } }) => e.resource.id).sort();
+  assert.deepEqual(await ids(`_filter=${encodeURIComponent('family ne "morissette"')}`), ['ne-1', 'ne-3']);
+  assert.deepEqual(await ids(`_filter=${encodeURIComponent('not (family eq "morissette")')}`), ['ne-3']);
+});

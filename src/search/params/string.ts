@@ -37,6 +37,7 @@ export function stringCondition(values: string[], op: StringOp, x: Frag, name: s
       case 'equals': return sql`(${x}.v = ${head} and ${norm(x)} = ${v})`;
       case 'contains': return sql`strpos(${norm(x)}, ${v}) > 0`;
       case 'ends': return sql`right(${norm(x)}, ${[...v].length}) = ${v}`;
+      case 'differs': return sql`not (${x}.v = ${head} and ${norm(x)} = ${v})`;
     }
   }));
 }
