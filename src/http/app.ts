@@ -6,6 +6,7 @@ import type { Db } from '../store/session.js';
 import type { Logger } from '../log.js';
 import type { AuthContext } from '../auth/context.js';
 import type { Services } from '../fhir/services.js';
+import type { FhirRequest } from '../fhir/types.js';
 import { developmentContext, anonymousContext } from '../auth/context.js';
 import { dispatch } from '../fhir/dispatch.js';
 import { toFhirRequest } from './fhir-request.js';
@@ -13,6 +14,7 @@ import { send } from './fhir-response.js';
 import { negotiate } from './negotiate.js';
 import { errorMiddleware } from './error-middleware.js';
 import { cors } from './cors.js';
+import { withAllow } from './allow.js';
 import { FhirError, unauthorized } from '../errors.js';
 import { authActor, tryRecordAuthEvent } from '../auth/auth-audit.js';
 
@@ -73,6 +75,7 @@ export function createApp(deps: AppDeps): Express {
   fhir.use(express.raw({ type: () => true, limit: config.maxBodyBytes }));
   fhir.use(async (req: Request, res: Response, next: NextFunction) => {
     const started = process.hrtime.bigint();
+    let fr: FhirRequest | undefined;
     try {
       const format = typeof req.query._format === 'string' ? req.query._format : undefined;
       const flavour = negotiate(req.headers.accept, format);
@@ -80,12 +83,13 @@ export function createApp(deps: AppDeps): Express {
       if (config.authOff) ctx = { ...developmentContext(), address: req.ip };
       else if (isPublic(req.path)) ctx = { ...anonymousContext(), address: req.ip };
       else ctx = await authenticate(deps, req);
-      const fr = toFhirRequest(req, ctx);
+      fr = toFhirRequest(req, ctx);
       const out = await dispatch(fr, svc);
       send(res, out, flavour, { pretty: req.query._pretty === 'true', head: req.method === 'HEAD' });
       log.debug({ method: req.method, status: out.status, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'fhir');
     } catch (e) {
-      next(e);
+      // A 405 names the methods this URL does take (RFC 9110 §15.5.6), from the same route table.
+      next(fr ? withAllow(e, fr) : e);
     }
   });
   app.use('/fhir', fhir);

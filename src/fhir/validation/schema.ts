@@ -9,11 +9,14 @@ import {
   childGroup, choiceKey, elementGroups, elementsOf, isResourceType, primitiveType, primitiveTypeNames, requiredValueSet,
 } from '../../registry/resource-types.js';
 import { expressionOf } from './expression.js';
+import { CALENDAR_KEYWORD, isCalendarDay } from './calendar.js';
 
 type Schema = Record<string, unknown>;
 const ROOT = 'fhir-r4';
 const ref = (def: string): Schema => ({ $ref: `#/definitions/${def}` });
 const arrayOf = (items: Schema): Schema => ({ type: 'array', minItems: 1, items });
+/** Primitive types whose values begin with a calendar day (datatypes.html: "Dates SHALL be valid dates"). */
+const CALENDAR_TYPES = new Set(['date', 'dateTime', 'instant']);
 
 /** Codes (without system) of a required binding on a `code` element, when the value set is enumerated. */
 function codeEnum(binding: string | undefined, nullable: boolean): Schema | undefined {
@@ -61,6 +64,9 @@ function buildDefinitions(): Record<string, Schema> {
       ...(p.pattern ? { pattern: p.pattern } : {}),
       ...(p.minimum !== undefined ? { minimum: p.minimum } : {}),
       ...(p.maximum !== undefined ? { maximum: p.maximum } : {}),
+      // Beside the regex, in the same compiled pass: every date, dateTime and instant wherever it sits
+      // (nested types, choice elements, extension values, arrays) gets the check for free.
+      ...(CALENDAR_TYPES.has(name) ? { [CALENDAR_KEYWORD]: true } : {}),
     };
     definitions[name] = { title: name, type: p.json, ...rest };
     definitions[`null-or-${name}`] = { title: name, type: [p.json, 'null'], ...rest };
@@ -84,6 +90,8 @@ export function schemaValidator(resourceType: string): ValidateFunction {
       // verbose: errors carry the failing schema (its FHIR type in `title`); unicodeRegExp off: the spec's
       // regexes are ASCII classes and run faster without the u flag.
       ajv = new Ajv({ allErrors: true, verbose: true, strict: true, unicodeRegExp: false, inlineRefs: false });
+      // Applies to strings only: a null in a primitive array (json.html#primitive) or a wrong JSON type never reaches it.
+      ajv.addKeyword({ keyword: CALENDAR_KEYWORD, type: 'string', schemaType: 'boolean', errors: false, validate: (_: boolean, v: string) => isCalendarDay(v) });
       ajv.addSchema({ $id: ROOT, definitions: buildDefinitions() });
     }
     v = ajv.getSchema(`${ROOT}#/definitions/${resourceType}`);
@@ -124,6 +132,8 @@ function issueOf(e: ErrorObject, base: string): Issue {
     case 'minimum':
     case 'maximum':
       return issue('value', `${at} is not a valid ${title ?? 'value'}${HINTS[title ?? ''] ?? ''}`);
+    case CALENDAR_KEYWORD:
+      return issue('value', `${at} is not a valid ${title ?? 'date'}: the day does not exist in its month (datatypes.html: "Dates SHALL be valid dates")`);
     case 'enum':
       return issue('code-invalid', `${at} has a code that is not in the required value set ${String((e.parentSchema as Schema).description)}`);
     case 'minItems':
@@ -144,7 +154,12 @@ export function schemaIssues(resourceType: string, resource: object, base: strin
   const validate = schemaValidator(resourceType);
   if (validate(resource)) return [];
   const errors = validate.errors ?? [];
-  // A value of the wrong JSON type also fails its pattern or enum: report the type problem only.
+  // A value of the wrong JSON type also fails its pattern or enum: report the type problem only. A
+  // malformed date (pattern) may also name a day past its month's end: report the format only.
   const wrongType = new Set(errors.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
-  return errors.filter((e) => e.keyword === 'type' || !wrongType.has(e.instancePath)).map((e) => issueOf(e, base));
+  const malformed = new Set(errors.filter((e) => e.keyword === 'pattern').map((e) => e.instancePath));
+  return errors
+    .filter((e) => e.keyword === 'type' || !wrongType.has(e.instancePath))
+    .filter((e) => e.keyword !== CALENDAR_KEYWORD || !malformed.has(e.instancePath))
+    .map((e) => issueOf(e, base));
 }
