@@ -10,6 +10,7 @@ import {
 } from '../../registry/resource-types.js';
 import { expressionOf } from './expression.js';
 import { CALENDAR_KEYWORD, isCalendarDay } from './calendar.js';
+import { NARRATIVE_KEYWORD, narrativeProblems } from './narrative.js';
 
 type Schema = Record<string, unknown>;
 const ROOT = 'fhir-r4';
@@ -67,6 +68,8 @@ function buildDefinitions(): Record<string, Schema> {
       // Beside the regex, in the same compiled pass: every date, dateTime and instant wherever it sits
       // (nested types, choice elements, extension values, arrays) gets the check for free.
       ...(CALENDAR_TYPES.has(name) ? { [CALENDAR_KEYWORD]: true } : {}),
+      // Narrative.div (the only xhtml element of R4): its XHTML rules, wherever a narrative sits.
+      ...(name === 'xhtml' ? { [NARRATIVE_KEYWORD]: true } : {}),
     };
     definitions[name] = { title: name, type: p.json, ...rest };
     definitions[`null-or-${name}`] = { title: name, type: [p.json, 'null'], ...rest };
@@ -92,6 +95,7 @@ export function schemaValidator(resourceType: string): ValidateFunction {
       ajv = new Ajv({ allErrors: true, verbose: true, strict: true, unicodeRegExp: false, inlineRefs: false });
       // Applies to strings only: a null in a primitive array (json.html#primitive) or a wrong JSON type never reaches it.
       ajv.addKeyword({ keyword: CALENDAR_KEYWORD, type: 'string', schemaType: 'boolean', errors: false, validate: (_: boolean, v: string) => isCalendarDay(v) });
+      ajv.addKeyword({ keyword: NARRATIVE_KEYWORD, type: 'string', schemaType: 'boolean', errors: true, validate: narrativeKeyword });
       ajv.addSchema({ $id: ROOT, definitions: buildDefinitions() });
     }
     v = ajv.getSchema(`${ROOT}#/definitions/${resourceType}`);
@@ -109,6 +113,13 @@ const HINTS: Record<string, string> = {
   string: ' (must not be empty)',
   code: ' (no leading, trailing or double whitespace)',
 };
+
+/** The narrative check as an ajv keyword: one error per problem, its text in `message`. */
+function narrativeKeyword(this: unknown, _: boolean, v: string): boolean {
+  const problems = narrativeProblems(v);
+  (narrativeKeyword as { errors?: Partial<ErrorObject>[] }).errors = problems.map((message) => ({ keyword: NARRATIVE_KEYWORD, message, params: {} }));
+  return problems.length === 0;
+}
 
 function issueOf(e: ErrorObject, base: string): Issue {
   const at = expressionOf(base, e.instancePath);
@@ -132,6 +143,8 @@ function issueOf(e: ErrorObject, base: string): Issue {
     case 'minimum':
     case 'maximum':
       return issue('value', `${at} is not a valid ${title ?? 'value'}${HINTS[title ?? ''] ?? ''}`);
+    case NARRATIVE_KEYWORD:
+      return issue('invalid', `${at} ${e.message ?? 'is not a valid narrative'}`);
     case CALENDAR_KEYWORD:
       return issue('value', `${at} is not a valid ${title ?? 'date'}: the day does not exist in its month (datatypes.html: "Dates SHALL be valid dates")`);
     case 'enum':
