@@ -16,6 +16,15 @@ type Schema = Record<string, unknown>;
 const ROOT = 'fhir-r4';
 const ref = (def: string): Schema => ({ $ref: `#/definitions/${def}` });
 const arrayOf = (items: Schema): Schema => ({ type: 'array', minItems: 1, items });
+/**
+ * "FHIR strings SHALL NOT exceed 1MB in size" (datatypes.html#string; string.value maxLength 1048576, also
+ * markdown): a keyword of our own rather than ajv's maxLength, which counts the code points of every string;
+ * only one longer than that in UTF-16 units can be too long.
+ */
+const SIZE_KEYWORD = 'fhirStringSize';
+const MAX_STRING_CHARS = 1048576;
+const SIZED_TYPES = new Set(['string', 'markdown']);
+const withinSize = (_: boolean, v: string): boolean => v.length <= MAX_STRING_CHARS || [...v].length <= MAX_STRING_CHARS;
 /** Primitive types whose values begin with a calendar day (datatypes.html: "Dates SHALL be valid dates"). */
 const CALENDAR_TYPES = new Set(['date', 'dateTime', 'instant']);
 
@@ -70,6 +79,7 @@ function buildDefinitions(): Record<string, Schema> {
       ...(CALENDAR_TYPES.has(name) ? { [CALENDAR_KEYWORD]: true } : {}),
       // Narrative.div (the only xhtml element of R4): its XHTML rules, wherever a narrative sits.
       ...(name === 'xhtml' ? { [NARRATIVE_KEYWORD]: true } : {}),
+      ...(SIZED_TYPES.has(name) ? { [SIZE_KEYWORD]: true } : {}),
     };
     definitions[name] = { title: name, type: p.json, ...rest };
     definitions[`null-or-${name}`] = { title: name, type: [p.json, 'null'], ...rest };
@@ -95,6 +105,7 @@ export function schemaValidator(resourceType: string): ValidateFunction {
       ajv = new Ajv({ allErrors: true, verbose: true, strict: true, unicodeRegExp: false, inlineRefs: false });
       // Applies to strings only: a null in a primitive array (json.html#primitive) or a wrong JSON type never reaches it.
       ajv.addKeyword({ keyword: CALENDAR_KEYWORD, type: 'string', schemaType: 'boolean', errors: false, validate: (_: boolean, v: string) => isCalendarDay(v) });
+      ajv.addKeyword({ keyword: SIZE_KEYWORD, type: 'string', schemaType: 'boolean', errors: false, validate: withinSize });
       ajv.addKeyword({ keyword: NARRATIVE_KEYWORD, type: 'string', schemaType: 'boolean', errors: true, validate: narrativeKeyword });
       ajv.addSchema({ $id: ROOT, definitions: buildDefinitions() });
     }
@@ -143,6 +154,8 @@ function issueOf(e: ErrorObject, base: string): Issue {
     case 'minimum':
     case 'maximum':
       return issue('value', `${at} is not a valid ${title ?? 'value'}${HINTS[title ?? ''] ?? ''}`);
+    case SIZE_KEYWORD:
+      return issue('too-long', `${at} is longer than 1 MB (1,048,576 characters), the most a FHIR ${title ?? 'string'} may hold (datatypes.html#string)`);
     case NARRATIVE_KEYWORD:
       return issue('invalid', `${at} ${e.message ?? 'is not a valid narrative'}`);
     case CALENDAR_KEYWORD:

@@ -26,7 +26,7 @@ const MAX_ISSUES = 100;
 /** Nested resources (Bundle in Bundle, contained, Parameters) deeper than this are refused. */
 const MAX_DEPTH = 8;
 /** Issue codes meaning the content is malformed rather than in breach of a rule: HTTP 400. */
-const MALFORMED = new Set(['structure', 'value', 'invalid', 'not-supported', 'too-costly']);
+const MALFORMED = new Set(['structure', 'value', 'invalid', 'not-supported', 'too-costly', 'too-long']);
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const error = (code: string, diagnostics: string, expression?: string): Issue =>
