@@ -135,3 +135,20 @@ test('If-None-Match: * makes a PUT create-only (RFC 9110 §13.1.2): 412 when the
   assertOutcome(tx, 412);
   assert.equal((await call(server.fhirBase, 'GET', 'Patient/inm-1')).json.meta.versionId, '1');
 });
+
+test('outside a transaction a conditional reference is refused, and a batch entry may not refer to another entry', async () => {
+  const obs = (subject: string) => ({ resourceType: 'Observation', status: 'final', code: { text: 'cond-ref' }, subject: { reference: subject } });
+  const plain = await call(server.fhirBase, 'POST', 'Observation', obs('Patient?identifier=urn:edge|1'));
+  assert.equal(plain.status, 400, plain.text);
+  assert.match(plain.text, /conditional/);
+  const r = await call(server.fhirBase, 'POST', '', { resourceType: 'Bundle', type: 'batch', entry: [
+    { fullUrl: 'urn:uuid:dddddddd-0000-4000-8000-000000000001', resource: tagged('batch-dep'), request: { method: 'POST', url: 'Patient' } },
+    { resource: obs('urn:uuid:dddddddd-0000-4000-8000-000000000001'), request: { method: 'POST', url: 'Observation' } },
+    { resource: obs('Patient?identifier=urn:edge|1'), request: { method: 'POST', url: 'Observation' } },
+  ] });
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(r.json.entry.map((e: { response: { status: string } }) => e.response.status.split(' ')[0]), ['201', '400', '400']);
+  assert.match(JSON.stringify(r.json.entry[1].response.outcome), /another entry of the batch/);
+  const stored = await server.db.pool.query(`select count(*)::int as n from fhir.resource where type = 'Observation' and not deleted and content::jsonb #>> '{code,text}' = 'cond-ref'`);
+  assert.equal(stored.rows[0].n, 0);
+});

@@ -48,10 +48,17 @@ export async function bundle(req: FhirRequest, svc: Services): Promise<FhirRespo
   const b = asBundle(req.body);
   const entries = b.entry ?? [];
   if (b.type === 'batch') {
+    // "References within a Bundle.entry.resource to another Bundle.entry.resource that is being created
+    // within the batch are considered to be non-conformant" (http.html#brules): such an entry is refused
+    // rather than stored with a reference to a placeholder.
+    const fullUrls = new Set(entries.map((e) => e.fullUrl).filter((u): u is string => !!u));
     const parts: string[] = [];
     for (let i = 0; i < entries.length; i++) {
       let res: FhirResponse;
       try {
+        const own = entries[i].fullUrl;
+        const dependent = entries[i].resource && fullUrls.size ? collectReferences(entries[i].resource, []).find((s) => s.value !== own && fullUrls.has(s.value)) : undefined;
+        if (dependent) throw badRequest(`entry ${i} refers to ${dependent.value.slice(0, 80)}, another entry of the batch: batch entries may not depend on each other (use a transaction)`, [`Bundle.entry[${i}].resource`]);
         res = await dispatch(withPrefer(entryRequest(entries[i], i, svc.config.fhirBase, req.ctx), req), svc);
       } catch (e) {
         res = errorResponse(e);

@@ -18,6 +18,7 @@ import { createResource, updateResource, deleteResource, readLive, newId, assert
 import { readCurrent } from '../../store/resources.js';
 import { writeResponse, parseETag, versionHeaders, returnPreference } from '../respond.js';
 import { findMatches, parseCriteria } from '../criteria.js';
+import { collectReferences, conditionalTarget } from '../import/references.js';
 import { info } from '../outcome.js';
 
 export function now(): string {
@@ -28,6 +29,13 @@ function bodyResource(req: FhirRequest, type: string): Resource {
   const b = req.body as Resource | undefined;
   if (!b || typeof b !== 'object' || Array.isArray(b)) throw badRequest('the request body must be a FHIR resource (a JSON object)');
   if (b.resourceType !== type) throw badRequest(`resourceType '${String(b.resourceType).slice(0, 64)}' does not match the URL's '${type}'`);
+  // A conditional reference (Patient?identifier=…) is resolved only in a transaction (http.html#trules);
+  // outside one it would be stored as written and resolve to nothing. A Bundle stored as a resource keeps
+  // its entries' references as they are.
+  if (type !== 'Bundle') {
+    const conditional = collectReferences(b, []).find((s) => conditionalTarget(s.value));
+    if (conditional) throw badRequest(`the reference '${conditional.value.slice(0, 80)}' is conditional: conditional references are resolved only in a transaction`);
+  }
   return b;
 }
 
