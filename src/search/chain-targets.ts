@@ -5,10 +5,14 @@
 // the targets first (a cheap query of their own) and searching by those ids lets the planner see how many
 // there are: a merge of the two index scans, 4–6 ms. The lists are read in the same transaction, under
 // the same row-level security, so a chain matches exactly the targets the caller could search for.
+//
+// The same query lists the resources whose reference is a local '#id' to a contained resource meeting the
+// condition (search.html#contained: "chained parameters will be evaluated inside contained resources"): one
+// index probe of the contained rows' '#' keys. None, the usual case, leaves the chain's SQL as it was.
 import { sql, render, ident, typed, type Sql } from './sql.js';
 import type { ChainTarget, Expr, SearchRequest } from './model.js';
-import { predicate, makeCtx } from './compile.js';
-import { tbl } from './params/common.js';
+import { predicate, makeCtx, localChainFrom } from './compile.js';
+import { paramKeys, tbl } from './params/common.js';
 import { needsCustomPlan, type QueryOptions } from './query.js';
 
 type Chain = Extract<Expr, { k: 'chain' }>;
@@ -19,13 +23,22 @@ export type TargetLookup = (q: Sql) => Promise<Array<{ type: string; id: string 
 /** Default most targets listed (SEARCH_CHAIN_TARGETS); a chain with more keeps the join. */
 export const CHAIN_TARGETS_MAX = 1000;
 
-/** Current resources of the chain's target types that satisfy its inner condition: type and id, at most `limit`. */
+/** The type of the rows of a targets query that are local references' containers (id: their rid); no resource type. */
+const LOCAL = '#';
+
+/**
+ * Current resources of the chain's target types that satisfy its inner condition: type and id, at most
+ * `limit`; then, type LOCAL, the rids of at most `limit` resources whose reference is a local '#id' to a
+ * contained resource that does (compile.ts localChainFrom), where contained resources are indexed.
+ */
 export function chainTargetsQuery(e: Chain, opts: QueryOptions, limit: number): Sql {
   const ctx = makeCtx(opts.tenant, opts.base, opts.now, opts.schema);
   const t = ident(ctx.alias('t'));
-  const q = render(sql`select ${t}.type, ${t}.id from ${tbl(ctx, 'resource')} ${t}
+  const top = sql`select ${t}.type, ${t}.id from ${tbl(ctx, 'resource')} ${t}
     where ${t}.tenant = ${ctx.tenant} and ${t}.type = any(${typed(e.targets, 'text[]')}) and not ${t}.deleted
-    and ${predicate(e.inner, t, ctx)} limit ${typed(limit, 'int8')}`);
+    and ${predicate(e.inner, t, ctx)} limit ${typed(limit, 'int8')}`;
+  const local = localChainFrom(e, paramKeys(e.ps), ctx);
+  const q = render(local ? sql`(${top}) union all (select distinct ${typed(LOCAL, 'text')}, ${local.y}.rid::text ${local.from} limit ${typed(limit, 'int8')})` : top);
   // The inner condition is planned as the chain's join would have been (query.ts needsCustomPlan).
   return needsCustomPlan(e) ? { ...q, custom: true } : q;
 }
@@ -57,9 +70,13 @@ export async function resolveChains(req: SearchRequest, opts: QueryOptions, look
       case 'not': return { ...e, item: await walk(e.item) };
       case 'has': return hasChain(e.inner) ? { ...e, inner: await walk(e.inner) } : e;
       case 'chain': {
-        const c: Chain = { ...e, inner: await walk(e.inner) };
-        const rows = await lookup(chainTargetsQuery(c, opts, max + 1));
-        return rows.length > max ? c : { ...c, resolved: groupByType(rows) };
+        const inner = await walk(e.inner);
+        const rows = await lookup(chainTargetsQuery({ ...e, inner }, opts, max + 1));
+        const targets = rows.filter((r) => r.type !== LOCAL);
+        const local = rows.filter((r) => r.type === LOCAL).map((r) => r.id);
+        // Over the cap, the containers are found in the search itself (local absent), as targets are by the join.
+        const c: Chain = { ...e, inner, ...(local.length > max ? {} : { local: local.sort((a, b) => Number(BigInt(a) - BigInt(b))) }) };
+        return targets.length > max ? c : { ...c, resolved: groupByType(targets) };
       }
       default: return e;
     }

@@ -6,17 +6,18 @@
 //
 // Contained resources are indexed at write time (extract-contained.ts): one fhir.sp_contained row each (container
 // rid, position cx, type, id) and index rows under '#'-prefixed parameter keys with that cx. Every filter is
-// compiled with those keys and must hold on the same (rid, cx), i.e. on one contained resource. Containers are
+// compiled with those keys and must hold on the same (rid, cx), i.e. on one contained resource (compile.ts
+// containedPredicate, shared with chains that follow a local reference into a contained resource). Containers are
 // returned once each, in rid order. Contained resources alone are returned as rows numbered rid × 1024 + cx + 1
 // (top-level ones of "both" as rid × 1024), id '<container id>#<id>', content the contained JSON text, so the
 // searchset's fullUrl reads [base]/[container type]/[container id]#[id] and keyset paging stays on one number.
 // Not combinable (a 400 naming the parameter): _sort, a compartment, _has, _list, _lastUpdated, _text, _content,
 // and _include/_revinclude when contained resources are returned alone; not on the de-identified copy.
-import { sql, and, or, ident, raw, typed, join, render, type Frag, type Sql } from './sql.js';
-import { paramError, type Expr, type ParamSet, type SearchRequest } from './model.js';
-import { indexCond, predicate, makeCtx } from './compile.js';
-import { inKeys, paramKeys, tbl, TABLE_OF, type Ctx, type SearchSchema } from './params/common.js';
-import { containedParam, CONTAINED_SLOTS } from './keys.js';
+import { sql, and, ident, raw, typed, join, render, type Frag, type Sql } from './sql.js';
+import { paramError, type Expr, type SearchRequest } from './model.js';
+import { containedPredicate, predicate, makeCtx } from './compile.js';
+import { tbl, type Ctx, type SearchSchema } from './params/common.js';
+import { CONTAINED_SLOTS } from './keys.js';
 import type { Cursor } from './cursor.js';
 
 export interface ContainedQueryOptions { tenant: string; base: string; now: number; schema?: SearchSchema }
@@ -40,44 +41,6 @@ export function checkContained(req: SearchRequest): void {
     else if (NOT_WITH_CONTAINED[e.k]) throw paramError('name' in e ? e.name : '_contained', `${NOT_WITH_CONTAINED[e.k]} cannot be combined with _contained=true|both`);
   };
   req.where.forEach(walk);
-}
-
-/** The parameter set under its contained identities ('#<Type>.<code>' keys). */
-const containedSet = (ps: ParamSet): ParamSet => ({ ...ps, params: ps.params.map(containedParam) });
-
-/** One filter on a contained resource: row c of sp_contained (c.rid = the container, c.cx = its position). */
-function containedPredicate(e: Expr, c: Frag, ctx: Ctx): Frag {
-  switch (e.k) {
-    case 'and': return and(e.items.map((i) => containedPredicate(i, c, ctx)));
-    case 'or': return or(e.items.map((i) => containedPredicate(i, c, ctx)));
-    case 'not': return sql`not ${containedPredicate(e.item, c, ctx)}`;
-    case 'id': return sql`${c}.cid = any(${e.ids})`;
-    case 'value': {
-      const x = ident(ctx.alias('x'));
-      const cond = indexCond({ ...e, ps: containedSet(e.ps) }, x, ctx);
-      const table = tbl(ctx, cond.table);
-      return cond.negate
-        ? sql`not exists (select 1 from ${table} ${x} where ${x}.rid = ${c}.rid and ${x}.cx = ${c}.cx and ${x}.tenant = ${ctx.tenant} and ${cond.where})`
-        : sql`(${c}.rid, ${c}.cx) in (select ${x}.rid, ${x}.cx from ${table} ${x} where ${x}.tenant = ${ctx.tenant} and ${cond.where})`;
-    }
-    case 'missing': {
-      const x = ident(ctx.alias('x'));
-      const ps = containedSet(e.ps);
-      const exists = sql`exists (select 1 from ${tbl(ctx, TABLE_OF[ps.type])} ${x} where ${x}.rid = ${c}.rid and ${x}.cx = ${c}.cx and ${inKeys(sql`${x}.p`, paramKeys(ps))})`;
-      return e.missing ? sql`not ${exists}` : exists;
-    }
-    case 'chain': {
-      // From the contained resource through one of its references to a stored resource.
-      const x = ident(ctx.alias('x'));
-      const t = ident(ctx.alias('t'));
-      return sql`(${c}.rid, ${c}.cx) in (select ${x}.rid, ${x}.cx from ${tbl(ctx, 'sp_reference')} ${x}
-        join ${tbl(ctx, 'resource')} ${t} on ${t}.tenant = ${x}.tenant and ${t}.type = ${x}.ttype and ${t}.id = ${x}.tid
-        where ${x}.tenant = ${ctx.tenant} and ${inKeys(sql`${x}.p`, paramKeys(containedSet(e.ps)))} and ${x}.ttype = any(${e.targets}) and not ${t}.deleted
-        and ${predicate(e.inner, t, ctx)})`;
-    }
-    default:
-      throw paramError('name' in e ? e.name : '_contained', 'cannot be combined with _contained=true|both');
-  }
 }
 
 const typeIs = (col: Frag, types: string[]): Frag => (types.length === 1 ? sql`${col} = ${types[0]}` : sql`${col} = any(${types})`);

@@ -8,7 +8,7 @@
 import { searchParamsOf, isResourceType, type SearchParam } from '../registry/search-params.js';
 import { startResource } from './path.js';
 import { containedParam, CONTAINED_SLOTS } from './keys.js';
-import { Builder, emptyRows, extractParam, isIndexed, type RowSet } from './extract-rows.js';
+import { Builder, containedTypes, emptyRows, extractParam, isIndexed, type RowSet } from './extract-rows.js';
 
 /** At most this many contained resources of one resource are indexed (the rest are not searchable). */
 export const MAX_CONTAINED = CONTAINED_SLOTS - 1;
@@ -29,10 +29,13 @@ function containedParamsOf(type: string): SearchParam[] {
   return plan;
 }
 
-/** Adds rows for `params` (already contained identities) of one contained resource. */
-export function containedRowsInto(ci: RowSet, contained: object, params: SearchParam[]): void {
+/**
+ * Adds rows for `params` (already contained identities) of one contained resource; `locals`: its container's
+ * contained resources by id, which its local references '#id' name (references.html#contained).
+ */
+export function containedRowsInto(ci: RowSet, contained: object, params: SearchParam[], locals: Map<string, string>): void {
   startResource(contained);
-  const b = new Builder(ci);
+  const b = new Builder(ci, locals);
   for (const sp of params) extractParam(b, sp, contained);
 }
 
@@ -42,12 +45,13 @@ export function extractContained(resource: object): ContainedIndex[] | undefined
   if (!Array.isArray(list) || list.length === 0) return undefined;
   const out: ContainedIndex[] = [];
   const n = Math.min(list.length, MAX_CONTAINED);
+  const locals = containedTypes(resource);
   for (let cx = 0; cx < n; cx++) {
     const c = list[cx] as { resourceType?: unknown; id?: unknown } | null;
     if (!c || typeof c !== 'object' || typeof c.resourceType !== 'string' || !isResourceType(c.resourceType)) continue;
     if (typeof c.id !== 'string' || c.id === '') continue;
     const ci: ContainedIndex = { cx, type: c.resourceType, id: c.id, ...emptyRows() };
-    containedRowsInto(ci, c, containedParamsOf(c.resourceType));
+    containedRowsInto(ci, c, containedParamsOf(c.resourceType), locals);
     out.push(ci);
   }
   return out.length ? out : undefined;
@@ -56,9 +60,10 @@ export function extractContained(resource: object): ContainedIndex[] | undefined
 /** A tenant's custom parameters of the contained resources' types, added where the tenant is known (the store). */
 export function extractContainedMore(resource: object, contained: ContainedIndex[], paramsOf: (type: string) => SearchParam[]): void {
   const list = (resource as { contained?: unknown[] }).contained ?? [];
+  const locals = containedTypes(resource);
   for (const ci of contained) {
     const extra = paramsOf(ci.type).filter(isIndexed).map(containedParam);
     const c = list[ci.cx];
-    if (extra.length && c && typeof c === 'object') containedRowsInto(ci, c, extra);
+    if (extra.length && c && typeof c === 'object') containedRowsInto(ci, c, extra, locals);
   }
 }

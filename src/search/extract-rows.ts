@@ -49,11 +49,32 @@ export function prepare(sp: SearchParam): Prepared {
   return pr;
 }
 
+/** Id → type of a resource's contained resources: what its local references '#id' name (references.html#contained). */
+export function containedTypes(resource: object): Map<string, string> {
+  const out = new Map<string, string>();
+  const list = (resource as { contained?: unknown }).contained;
+  if (Array.isArray(list)) {
+    for (const c of list as Array<{ resourceType?: unknown; id?: unknown } | null>) {
+      if (c && typeof c === 'object' && typeof c.resourceType === 'string' && typeof c.id === 'string' && c.id !== '' && !out.has(c.id)) out.set(c.id, c.resourceType);
+    }
+  }
+  return out;
+}
+
 export class Builder {
   readonly seen = new Set<string>();
   /** Token keys already written, by low half → high halves (a cheap exact duplicate check). */
   private readonly tokens = new Map<number, number[]>();
-  constructor(readonly out: RowSet) {}
+  /**
+   * `locals`: the types of the contained resources local references name; a contained resource's Builder is
+   * given its container's (siblings reference each other by '#id'), a top-level one reads its own on first need.
+   */
+  constructor(readonly out: RowSet, private locals?: Map<string, string>) {}
+  /** The type of the contained resource '#id' names, from `resource`'s contained list unless given. */
+  localType(id: string, resource: object): string | undefined {
+    this.locals ??= containedTypes(resource);
+    return this.locals.get(id);
+  }
   token(p: Key, h: Key, c: string | null): void {
     const his = this.tokens.get(h[1]);
     if (his) {
@@ -197,7 +218,7 @@ export function extractParam(b: Builder, sp: SearchParam, resource: object, pr: 
       break;
     }
     case 'reference': {
-      const rv: RefValues = { refs: [], identifiers: [] };
+      const rv: RefValues = { refs: [], identifiers: [], locals: [] };
       for (const n of nodes) referenceValues(n, rv);
       for (const r of rv.refs) {
         const k = `r${sp.key}\u0000${r.type}/${r.id}`;
@@ -205,6 +226,17 @@ export function extractParam(b: Builder, sp: SearchParam, resource: object, pr: 
         b.seen.add(k);
         b.out.reference.push({ p, ttype: r.type, tid: r.id });
         if (r.type === 'Patient') patients.push(r.id);
+      }
+      // A local reference '#id' (references.html#contained) as ttype = the contained resource's type, tid = '#id':
+      // a chain follows it into that contained resource (search.html#contained: "chained parameters will be
+      // evaluated inside contained resources", compile.ts). No stored resource has an id with '#' (id's regex),
+      // so includes, _has, compartments and reference searches by id never meet these rows.
+      for (const id of rv.locals!) {
+        const type = b.localType(id, res);
+        const k = `r${sp.key}\u0000${type}/#${id}`;
+        if (!type || b.seen.has(k)) continue;
+        b.seen.add(k);
+        b.out.reference.push({ p, ttype: type, tid: `#${id}` });
       }
       if (rv.identifiers.length) tokensInto(b, pr.identKey, pr.identP, { tokens: rv.identifiers, texts: [], ofType: [] });
       break;

@@ -26,8 +26,11 @@ export type Expr =
   /**
    * Forward chain: a reference parameter whose target satisfies `inner` (search.html#chaining). `resolved`:
    * the targets, listed by a query run first (chain-targets.ts), grouped by type; absent when not resolved.
+   * `local`: rids of the resources whose reference is a local '#id' to a contained resource satisfying
+   * `inner` (search.html#contained), listed by the same query; absent when not listed (compile.ts then
+   * finds them itself), empty when there are none.
    */
-  | { k: 'chain'; name: string; ps: ParamSet; targets: string[]; inner: Expr; resolved?: ChainTarget[] }
+  | { k: 'chain'; name: string; ps: ParamSet; targets: string[]; inner: Expr; resolved?: ChainTarget[]; local?: string[] }
   /** Reverse chain: resources of `source` referring to this one through `ref` satisfy `inner` (search.html#has). */
   | { k: 'has'; name: string; source: string; ref: SearchParam; inner: Expr }
   | { k: 'id'; ids: string[] }

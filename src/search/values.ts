@@ -84,7 +84,11 @@ export function parseReference(ref: string): RefValue | undefined {
   return { type: '', id: ref };
 }
 
-export interface RefValues { refs: RefValue[]; identifiers: Token[] }
+/**
+ * `locals`: when given, receives the ids of local references '#id' (references.html#contained: a contained
+ * resource is referenced by '#' + its id), which name nothing outside the resource (extract-rows.ts).
+ */
+export interface RefValues { refs: RefValue[]; identifiers: Token[]; locals?: string[] }
 export function referenceValues(n: Node, out: RefValues): void {
   const v = n.v;
   if (typeof v === 'string') {
@@ -97,8 +101,10 @@ export function referenceValues(n: Node, out: RefValues): void {
   if (typeof v !== 'object' || v === null) return;
   const o = v as Obj;
   if (str(o.reference)) {
-    const r = parseReference(o.reference as string);
+    const ref = o.reference as string;
+    const r = parseReference(ref);
     if (r) out.refs.push(r);
+    else if (ref.length > 1 && ref.startsWith('#')) out.locals?.push(ref.slice(1));
   }
   const ident = o.identifier as Obj | undefined;
   if (ident && str(ident.value)) out.identifiers.push({ system: str(ident.system) ?? '', code: ident.value as string });

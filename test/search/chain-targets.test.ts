@@ -34,7 +34,9 @@ test('a resolved chain is a reference lookup by the listed ids, grouped by type 
   ]]]);
   const req = await resolveChains(planOf('Observation', 'subject:Patient.name=peter'), goldenOpts, lookup);
   assert.equal(asked.length, 1);
-  assert.deepEqual(asked[0].values, ['t1', ['Patient'], '-4171539875666226796', 'peter', 'peter\u{10ffff}', 1001]);
+  // Then, in the same query, containers whose subject is a local '#id' to a contained Patient so named (search.html#contained).
+  assert.deepEqual(asked[0].values, ['t1', ['Patient'], '-4171539875666226796', 'peter', 'peter\u{10ffff}', 1001,
+    '#', '-1133671063859992462', ['Patient'], '-1970106854839602755']);
   const { text, values } = matchQuery(req, goldenOpts);
   assert.equal(text.replace(/\s+/g, ' '), 'select r.rid from fhir.resource r where (r.tenant = $1 and r.type = $2 and not r.deleted and '
     + 'r.rid in (select x1.rid from fhir.sp_reference x1 where x1.tenant = $1 and x1.p = $3::int8 and (x1.ttype = $4 and x1.tid = any($5::text[]))))');

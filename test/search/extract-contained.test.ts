@@ -33,8 +33,10 @@ test('each contained resource with a type and an id is indexed apart, at its pos
   assert.ok(!ix.token.some((t) => hk(t.h) === hk(tokenCode('Medication.code', 'abc')) || hk(t.h) === hk(tokenCode('#Medication.code', 'abc'))));
   const topLevel = new Set(['Medication.code', 'Medication.form', 'Medication.manufacturer'].map((k) => keyText(paramKey(k))));
   for (const c of ix.contained!) for (const rows of [c.token, c.string, c.reference]) for (const r of rows) assert.ok(!topLevel.has(keyText(r.p)));
-  // The local reference #m2 is not a searchable reference of the container.
-  assert.ok(!ix.reference.some((r) => r.tid.includes('m2')));
+  // The local reference #m2 is indexed as itself, with the contained resource's type, for chains into it
+  // (search.html#contained); no stored resource has an id with '#', so it names nothing else.
+  assert.deepEqual(ix.reference.filter((r) => r.tid.includes('m2')).map((r) => [keyText(r.p), r.ttype, r.tid]),
+    [[keyText(paramKey('MedicationRequest.medication')), 'Medication', '#m2']]);
   assert.equal(extractIndex({ resourceType: 'Patient', id: 'p' } as Resource).contained, undefined);
 });
 

@@ -41,6 +41,8 @@ export function referenceCondition(e: ValueExpr, x: Frag, ctx: Ctx): IndexCond {
     if (forced && t.type && t.type !== forced) throw paramError(e.name, `the value names ${t.type} but the modifier restricts to ${forced}`);
     return { type: t.type ?? forced ?? (/^[a-z][a-z0-9+.-]*:/i.test(t.id) ? undefined : only), id: t.id };
   });
-  const conds = named.map(({ type, id }) => (type ? sql`(${x}.tid = ${id} and ${x}.ttype = ${type})` : sql`${x}.tid = ${id}`));
+  // A local reference '#id' names a contained resource only inside its own container (references.html#contained);
+  // its index rows (extract-rows.ts) serve chains, so a search value '#id' (or Type/#id) names no resource.
+  const conds = named.map(({ type, id }) => (id.startsWith('#') ? sql`false` : type ? sql`(${x}.tid = ${id} and ${x}.ttype = ${type})` : sql`${x}.tid = ${id}`));
   return { table: 'sp_reference', where: sql`${inKeys(sql`${x}.p`, paramKeys(e.ps))} and ${or(conds)}`, targets: named.map((t) => t.type) };
 }
