@@ -4,9 +4,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { totalmem } from 'node:os';
 import pg from 'pg';
-import { defaultSharedBuffersMb } from '../../src/store/embedded.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { defaultSharedBuffersMb, startEmbedded } from '../../src/store/embedded.js';
+import { createLogger } from '../../src/log.js';
 import { loadConfig } from '../../src/config.js';
-import { createTestDatabase } from '../helpers/server.js';
 
 test('shared_buffers defaults to a quarter of the memory, at least 128 MB and at most 8 GB', () => {
   const mb = defaultSharedBuffersMb();
@@ -20,14 +23,17 @@ test('EMBEDDED_PG_SHARED_BUFFERS_MB sets it; unset leaves the default', () => {
   assert.throws(() => loadConfig({ EMBEDDED_PG_SHARED_BUFFERS_MB: 'lots' }), /not a number/);
 });
 
-test('the embedded cluster runs with the size it was started with', { skip: process.env.TEST_PG_URL ? 'TEST_PG_URL: not an embedded cluster' : false }, async () => {
-  const database = await createTestDatabase(); // test/helpers/server.ts starts it with 128 MB
-  const client = new pg.Client({ connectionString: database.url });
-  await client.connect();
+test('an embedded cluster runs with the size it was started with', async () => {
+  // Its own cluster: the suite's shared one (TEST_PG_URL, scripts/run-tests.mjs) is not started by startEmbedded.
+  const dir = mkdtempSync(join(tmpdir(), 'fhirgate-sb-'));
+  const h = await startEmbedded(dir, createLogger('silent'), { sharedBuffersMb: 144 });
+  const client = new pg.Client({ connectionString: h.url });
   try {
-    assert.equal((await client.query('show shared_buffers')).rows[0].shared_buffers, '128MB');
+    await client.connect();
+    assert.equal((await client.query('show shared_buffers')).rows[0].shared_buffers, '144MB');
   } finally {
-    await client.end();
-    await database.drop();
+    await client.end().catch(() => {});
+    await h.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
