@@ -6,6 +6,7 @@ import type { AuthContext } from '../auth/context.js';
 import { badRequest, unsupportedMediaType } from '../errors.js';
 import { bodyKind } from './negotiate.js';
 import { CONTROL, controlCharIssues } from '../fhir/validation/control-chars.js';
+import { MAX_DEPTH, depthExceeds } from '../fhir/validation/body-shape.js';
 
 function segmentsOf(path: string): string[] {
   try {
@@ -26,45 +27,6 @@ function paramsOf(url: string): Array<[string, string]> {
 function refuseControl(where: string, text: string): void {
   const m = CONTROL.exec(text);
   if (m) throw badRequest(`${where} holds the control character U+${m[0].charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()}, which FHIR strings may not contain`);
-}
-
-/** Deepest nesting of objects and arrays accepted in a body: far beyond any FHIR resource (a Questionnaire
- * nested 50 items deep is about 100 levels), far below what recursion over it can take. */
-export const MAX_DEPTH = 256;
-
-function depthExceeds(v: unknown, left: number): boolean {
-  if (v === null || typeof v !== 'object') return false;
-  if (left === 0) return true;
-  if (Array.isArray(v)) {
-    for (const x of v) if (x !== null && typeof x === 'object' && depthExceeds(x, left - 1)) return true;
-    return false;
-  }
-  for (const k in v) {
-    const x = (v as Record<string, unknown>)[k];
-    if (x !== null && typeof x === 'object' && depthExceeds(x, left - 1)) return true;
-  }
-  return false;
-}
-
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-/** The path of the first string (key or value) holding an unpaired surrogate, if any. */
-function loneSurrogateAt(v: unknown, at: string): string | undefined {
-  if (typeof v === 'string') return LONE_SURROGATE.test(v) ? at : undefined;
-  if (v === null || typeof v !== 'object') return undefined;
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) {
-      const hit = loneSurrogateAt(v[i], `${at}[${i}]`);
-      if (hit) return hit;
-    }
-    return undefined;
-  }
-  for (const [k, x] of Object.entries(v)) {
-    if (LONE_SURROGATE.test(k)) return at;
-    const hit = loneSurrogateAt(x, `${at}.${k}`);
-    if (hit) return hit;
-  }
-  return undefined;
 }
 
 export function toFhirRequest(req: Request, ctx: AuthContext): FhirRequest {
@@ -89,22 +51,15 @@ export function toFhirRequest(req: Request, ctx: AuthContext): FhirRequest {
       } catch (e) {
         throw badRequest(`the body is not valid JSON: ${(e as Error).message.replace(/[^\x20-\x7e]/g, '').slice(0, 120)}`);
       }
-      // A body nested past MAX_DEPTH is refused before any recursive walk (validation, references, the
-      // de-identified copy) meets it: at ~2,000 levels those overflowed the stack (a 500), after a create
-      // at that depth had stored a resource no later update or patch could read.
-      if (text.length > 2 * MAX_DEPTH && depthExceeds(body, MAX_DEPTH)) {
+      // Before any recursive walk meets the body (fhir/validation/body-shape.ts).
+      if (text.length > 2 * MAX_DEPTH && depthExceeds(body)) {
         throw badRequest(`the body is nested more than ${MAX_DEPTH} levels deep`);
       }
-      // Only an escape can put one in a parsed string (JSON forbids them raw): walk the body only then.
-      if (/\\u00[01]/i.test(text)) {
-        const at = controlCharIssues(body, '$', 1)[0]?.expression?.[0];
-        if (at) throw badRequest(`the body holds a control character at ${at.slice(0, 120)}, which FHIR strings may not contain (only tab, CR and LF)`);
-      }
-      // Likewise a lone surrogate (\ud800 without its pair): not a Unicode character, so no FHIR string
-      // holds one, and PostgreSQL's json refuses it (22P05 came back as a 500).
-      if (/\\u[dD][89a-fA-F]/.test(text)) {
-        const at = loneSurrogateAt(body, '$');
-        if (at) throw badRequest(`the body holds an unpaired UTF-16 surrogate at ${at.slice(0, 120)}, which is not a Unicode character`);
+      // Only an escape can put a control character or an unpaired surrogate in a parsed string (JSON forbids
+      // the first raw; raw bytes that are not UTF-8 decode to U+FFFD): walk the body only then.
+      if (/\\u(00[01]|[dD][89a-fA-F])/.test(text)) {
+        const issue = controlCharIssues(body, '$', 1)[0];
+        if (issue) throw badRequest(`the body ${issue.diagnostics?.slice(0, 200)}`);
       }
     }
   }

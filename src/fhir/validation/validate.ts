@@ -11,6 +11,7 @@ import { isResourceType, RESOURCE_TYPES } from '../../registry/resource-types.js
 import { schemaIssues } from './schema.js';
 import { structureIssues } from './structure.js';
 import { controlCharIssues } from './control-chars.js';
+import { MAX_DEPTH as MAX_NESTING, depthExceeds } from './body-shape.js';
 
 export interface ValidateOptions {
   /**
@@ -80,6 +81,8 @@ function containedRules(resource: Record<string, unknown>, at: string, issues: I
  * `Patient.name[0].given`. Empty when the resource is valid.
  */
 export function validateResource(resource: unknown, opts: ValidateOptions = {}): Issue[] {
+  // Shape first (body-shape.ts): the walks below recurse, and PostgreSQL refuses unpaired surrogates.
+  if (depthExceeds(resource)) return [error('structure', `the resource is nested more than ${MAX_NESTING} levels deep`, isObject(resource) ? String(resource.resourceType ?? '') : '')];
   const issues: Issue[] = [];
   validateInto(resource, '', issues, 0, false, opts);
   if (isObject(resource) && typeof resource.resourceType === 'string') issues.push(...controlCharIssues(resource, resource.resourceType));

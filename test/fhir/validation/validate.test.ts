@@ -202,3 +202,15 @@ test('warmUp compiles validators ahead of use and changes no result', () => {
   assert.deepEqual(validateResource(patient), []);
   assert.deepEqual(at(validateResource({ resourceType: 'Encounter', status: 'x' })), ['code-invalid Encounter.status', 'required Encounter.class']);
 });
+
+test('every path that validates (import, $validate) refuses absurd nesting and unpaired surrogates, before recursing', () => {
+  let ext: object = { url: 'http://y', valueString: 'z' };
+  for (let i = 0; i < 3000; i++) ext = { url: 'http://x', extension: [ext] };
+  const deep = validateResource({ resourceType: 'Patient', extension: [ext] });
+  assert.equal(deep.length, 1);
+  assert.match(deep[0].diagnostics ?? '', /nested more than 256 levels/);
+  const lone = validateResource({ resourceType: 'Patient', name: [{ family: 'a\ud800b' }] });
+  assert.deepEqual(lone.map((i) => i.expression?.[0]), ['Patient.name[0].family']);
+  assert.match(lone[0].diagnostics ?? '', /unpaired UTF-16 surrogate/);
+  assert.deepEqual(validateResource({ resourceType: 'Patient', name: [{ family: 'a\u{1F600}b' }] }), []);
+});
