@@ -12,6 +12,7 @@ import type { Pseudonyms } from './pseudonym.js';
 import type { DeidMode } from './settings.js';
 import { ageInYears, isDateLike, MAX_AGE, shiftDate, yearOnly } from './dates.js';
 import { generalizeAddress, zip3 } from './geo.js';
+import { childGroup, choiceKey, elementsOf } from '../registry/resource-types.js';
 
 export interface DeidOptions {
   mode: DeidMode;
@@ -71,42 +72,107 @@ const SECURITY = [
   { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'REDACTED' },
 ];
 
-const YEAR_UNITS = new Set(['a', 'yr', 'year', 'years']);
-
 interface Walk {
   mode: DeidMode;
   p: Pseudonyms;
   shift: number;
+  now: Date;
 }
+
+/**
+ * Data types removed wherever an element of that type sits, whatever its name (45 CFR §164.514(b)(2)(i)):
+ * a name-based list alone missed Specimen.accessionIdentifier, DocumentReference.masterIdentifier,
+ * ImagingStudy.series.uid and the like. `id`, `oid`, `uuid` typed elements are identifiers (DICOM UIDs);
+ * the resource's own id is pseudonymised, a contained resource's local id kept (its references are '#id').
+ */
+const DROP_TYPES = new Set(['Identifier', 'HumanName', 'ContactPoint', 'Attachment', 'Signature', 'Annotation', 'Narrative',
+  'base64Binary', 'id', 'oid', 'uuid', 'xhtml']);
+/**
+ * Free text (string, markdown) is removed unless it is terminology or a unit (R: "any other unique identifying
+ * number, characteristic, or code"): Condition.onsetString, Coverage.class.value, Procedure.performedString
+ * ("2020/02/03", a date the year rule cannot see) all held identifying text. Kept: a Coding's display, a
+ * quantity's unit, and the name of a resource that names no person, place or group (Organization, Medication…).
+ */
+const KEPT_STRINGS = new Set(['Coding.display', 'Quantity.unit', 'Age.unit', 'Duration.unit', 'Count.unit', 'Distance.unit', 'Money.currency']);
+
+/** An element's type and where its children are defined, by JSON property name, per element group. */
+interface Slot { type: string; child: string }
+const slotsByGroup = new Map<string, Map<string, Slot> | null>();
+function slotsOf(group: string | undefined): Map<string, Slot> | undefined {
+  if (!group) return undefined;
+  let slots = slotsByGroup.get(group);
+  if (slots === undefined) {
+    const els = elementsOf(group);
+    slots = els ? new Map() : null;
+    for (const el of els ?? []) {
+      if (el.ref) slots!.set(el.name, { type: 'BackboneElement', child: el.ref });
+      else if (el.name.endsWith('[x]')) for (const t of el.types) slots!.set(choiceKey(el.name, t), { type: t, child: childGroup(group, el, t) });
+      else if (el.types[0]) slots!.set(el.name, { type: el.types[0], child: childGroup(group, el, el.types[0]) });
+    }
+    slotsByGroup.set(group, slots);
+  }
+  return slots ?? undefined;
+}
+
+/** UCUM units of time, in years, for the age rule (C: "all ages over 89"). */
+const YEARS_PER: Record<string, number> = { a: 1, yr: 1, year: 1, years: 1, mo: 1 / 12, month: 1 / 12, months: 1 / 12,
+  wk: 7 / 365.25, week: 7 / 365.25, weeks: 7 / 365.25, d: 1 / 365.25, day: 1 / 365.25, days: 1 / 365.25 };
 
 function dateValue(s: string, w: Walk): string {
   return w.mode === 'date-shift' ? shiftDate(s, w.shift) : yearOnly(s);
 }
 
-function value(v: unknown, w: Walk, rtype: string): unknown {
+function value(v: unknown, w: Walk, rtype: string, group: string | undefined): unknown {
   if (typeof v === 'string') return isDateLike(v) ? dateValue(v, w) : v;
   if (typeof v !== 'object' || v === null) return v;
   if (Array.isArray(v)) {
     const out: unknown[] = [];
     for (const x of v) {
-      const y = value(x, w, rtype);
+      const y = value(x, w, rtype, group);
       if (y !== undefined) out.push(y);
     }
     return out.length ? out : undefined;
   }
-  return object(v as Record<string, unknown>, w, rtype, false);
+  return object(v as Record<string, unknown>, w, rtype, false, group);
 }
 
-function object(o: Record<string, unknown>, w: Walk, rtype: string, top: boolean): Record<string, unknown> | undefined {
-  if (typeof o.resourceType === 'string') rtype = o.resourceType;
+/** The race, ethnicity and birth-sex extensions as categories only: codes, and the category's text. */
+function keptExtension(e: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { url: e.url };
+  if (typeof e.valueCode === 'string') out.valueCode = e.valueCode;
+  const subs: Array<Record<string, unknown>> = [];
+  for (const x of Array.isArray(e.extension) ? (e.extension as Array<Record<string, unknown>>) : []) {
+    if ((x?.url === 'ombCategory' || x?.url === 'detailed') && isObjectValue(x.valueCoding)) subs.push({ url: x.url, valueCoding: coding(x.valueCoding) });
+    else if (x?.url === 'text' && typeof x.valueString === 'string') subs.push({ url: 'text', valueString: x.valueString });
+  }
+  if (subs.length) out.extension = subs;
+  return out;
+}
+const isObjectValue = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const coding = (c: Record<string, unknown>) => Object.fromEntries(['system', 'code', 'display'].filter((k) => typeof c[k] === 'string').map((k) => [k, c[k]]));
+
+function object(o: Record<string, unknown>, w: Walk, rtype: string, top: boolean, group: string | undefined): Record<string, unknown> | undefined {
+  const isResource = typeof o.resourceType === 'string';
+  if (isResource) group = rtype = o.resourceType as string;
+  const slots = slotsOf(group);
   const out: Record<string, unknown> = {};
   let n = 0;
   for (const key in o) {
     const v = o[key];
-    if (DROP.has(key)) continue;
+    // `_birthDate` and the like carry an element id and extensions only: nothing a researcher needs.
+    if (DROP.has(key) || key.charCodeAt(0) === 95) continue;
+    const slot = slots?.get(key);
     switch (key) {
       case 'id':
-        out.id = top ? w.p.id(rtype, String(v)) : v;
+        // The resource's own id: a pseudonym; a contained resource's: local ('#id'); an element's: text of
+        // the writer's choosing ("born-1930-05-05-…"), removed.
+        if (top) out.id = w.p.id(rtype, String(v));
+        else if (isResource) out.id = v;
+        else continue;
+        n++;
+        continue;
+      case 'resourceType':
+        out.resourceType = v;
         n++;
         continue;
       case 'meta':
@@ -127,7 +193,7 @@ function object(o: Record<string, unknown>, w: Walk, rtype: string, top: boolean
         continue;
       }
       case 'extension': {
-        const kept = Array.isArray(v) ? v.filter((e) => KEPT_EXTENSIONS.has((e as { url?: string })?.url ?? '')) : [];
+        const kept = Array.isArray(v) ? v.filter((e) => KEPT_EXTENSIONS.has((e as { url?: string })?.url ?? '')).map((e) => keptExtension(e as Record<string, unknown>)) : [];
         if (kept.length) {
           out.extension = kept;
           n++;
@@ -135,34 +201,49 @@ function object(o: Record<string, unknown>, w: Walk, rtype: string, top: boolean
         continue;
       }
       case 'name':
-        if (typeof v === 'string' && !NAMED_TYPES.has(rtype)) {
+        if (typeof v === 'string' && isResource && !NAMED_TYPES.has(rtype)) {
           out.name = v;
           n++;
         }
         continue; // HumanName (objects) always removed
-      case 'address':
-        if (typeof v === 'object' && v !== null) {
-          const list = (Array.isArray(v) ? v : [v]).map((a) => generalizeAddress(a as Record<string, unknown>)).filter((a) => a !== undefined);
-          if (list.length) {
-            out.address = Array.isArray(v) ? list : list[0];
-            n++;
-          }
-        }
-        continue; // a string address is a URL (Endpoint)
       case 'content':
         if (rtype === 'Media') continue; // Media.content is the photo itself
         break;
+      case 'birthDate':
+        // Anyone's birth date (RelatedPerson, Patient…) tells an age over 89 by its year alone (C).
+        if (w.mode === 'safe-harbor' && typeof v === 'string' && (ageInYears(v, w.now) ?? 0) > MAX_AGE) continue;
+        break;
     }
-    const y = value(v, w, rtype);
+    if (slot) {
+      if (DROP_TYPES.has(slot.type)) continue;
+      if ((slot.type === 'string' || slot.type === 'markdown') && !KEPT_STRINGS.has(`${group}.${key}`)) continue;
+      if (slot.type === 'Address') {
+        if (isObjectValue(v) || Array.isArray(v)) {
+          const list = (Array.isArray(v) ? v : [v]).map((a) => generalizeAddress(a as Record<string, unknown>)).filter((a) => a !== undefined);
+          if (list.length) {
+            out[key] = Array.isArray(v) ? list : list[0];
+            n++;
+          }
+        }
+        continue;
+      }
+    } else if (slots && typeof v === 'string' && !isDateLike(v)) {
+      continue; // not an element of this type: removed rather than guessed at
+    }
+    const y = value(v, w, rtype, slot?.child);
     if (y !== undefined) {
       out[key] = y;
       n++;
     }
   }
-  // Ages over 89 (Age, or a Quantity in years) are grouped: "90 or older".
-  if (typeof out.value === 'number' && out.value > MAX_AGE && YEAR_UNITS.has(String(out.code ?? out.unit ?? ''))) {
+  // Ages over 89 (an Age, or a Quantity of time) are grouped: "90 or older".
+  const unit = String(out.code ?? out.unit ?? '').toLowerCase();
+  if (typeof out.value === 'number' && YEARS_PER[unit] !== undefined && out.value * YEARS_PER[unit] > MAX_AGE) {
     out.value = MAX_AGE + 1;
     out.comparator = '>=';
+    out.unit = 'years';
+    out.system = 'http://unitsofmeasure.org';
+    out.code = 'a';
   }
   return n ? out : undefined;
 }
@@ -197,8 +278,8 @@ export function deidentify(resource: Record<string, unknown>, compartments: read
     return { resource: { ...rest, id, meta: meta(m) }, id, compartments: pseudoCompartments };
   }
   const patient = patientOf(resource, compartments);
-  const w: Walk = { mode: opts.mode, p, shift: opts.mode === 'date-shift' ? p.shiftDays(patient) : 0 };
-  const body = object(resource, w, type, true) ?? {};
+  const w: Walk = { mode: opts.mode, p, shift: opts.mode === 'date-shift' ? p.shiftDays(patient) : 0, now: opts.now };
+  const body = object(resource, w, type, true, type) ?? {};
   const out: Record<string, unknown> = { resourceType: type, id, meta: meta(resource.meta), ...body };
   let qi: QuasiIdentifiers | undefined;
   if (type === 'Patient') {

@@ -160,3 +160,46 @@ test('k-anonymity summary: smallest class and the records below k', () => {
   assert.deepEqual({ smallestK: r.smallestK, belowK: r.belowK, classesBelowK: r.classesBelowK, patients: r.patients, kAnonymous: r.kAnonymous }, { smallestK: 1, belowK: 4, classesBelowK: 2, patients: 11, kAnonymous: false });
   assert.equal(summarize([], 5).smallestK, 0);
 });
+
+test('by data type, whatever the element is called: identifiers, UIDs, addresses, free text, element ids, old ages', () => {
+  const spec = sh({ resourceType: 'Specimen', id: 's', accessionIdentifier: { value: 'ACCESSION-SECRET-2' }, type: { coding: [{ system: 'http://snomed.info/sct', code: '119297000', display: 'Blood' }] } });
+  assert.equal(spec.resource.accessionIdentifier, undefined);
+  assert.equal(spec.resource.type.coding[0].display, 'Blood');
+  const doc = sh({ resourceType: 'DocumentReference', id: 'd', status: 'current', masterIdentifier: { value: 'MASTERID-SECRET-1' }, content: [{ attachment: { contentType: 'text/plain' } }] });
+  assert.ok(!JSON.stringify(doc.resource).includes('MASTERID'));
+  const enc = sh({ resourceType: 'Encounter', id: 'e', status: 'finished', class: { code: 'AMB' }, hospitalization: { preAdmissionIdentifier: { value: 'PREADM-SECRET-7788' } } });
+  assert.ok(!JSON.stringify(enc.resource).includes('PREADM'));
+  const img = sh({ resourceType: 'ImagingStudy', id: 'i', status: 'available', subject: { reference: 'Patient/p' }, series: [{ uid: '1.2.840.99999.5', modality: { code: 'CT' }, instance: [{ uid: '1.2.840.99999.6', sopClass: { code: 'x' } }] }] });
+  assert.ok(!JSON.stringify(img.resource).includes('1.2.840.99999'), JSON.stringify(img.resource));
+  assert.equal(img.resource.series[0].modality.code, 'CT');
+  const cov = sh({ resourceType: 'Coverage', id: 'c', status: 'active', beneficiary: { reference: 'Patient/p' }, payor: [{ reference: 'Organization/o' }], dependent: 'DEPENDENT-55',
+    class: [{ type: { coding: [{ code: 'group' }] }, value: 'COVCLASS-MEMBER-998877', name: 'Plan of Ada' }] });
+  const covText = JSON.stringify(cov.resource);
+  for (const phi of ['DEPENDENT-55', 'COVCLASS', 'Plan of Ada']) assert.ok(!covText.includes(phi), phi);
+  const claim = sh({ resourceType: 'Claim', id: 'cl', status: 'active', accident: { date: '2020-01-02', locationAddress: { line: ['99 ACCIDENT Road'], city: 'AccidentCity', state: 'MA', postalCode: '02139' } },
+    item: [{ sequence: 1, productOrService: { coding: [{ code: 'x' }] }, locationAddress: { line: ['77 ITEMLOC Street'], postalCode: '02139' } }] });
+  const claimText = JSON.stringify(claim.resource);
+  for (const phi of ['ACCIDENT', 'AccidentCity', 'ITEMLOC', '02139']) assert.ok(!claimText.includes(phi), phi);
+  assert.equal(claim.resource.accident.locationAddress.postalCode, '021');
+  const cond = sh({ resourceType: 'Condition', id: 'c', subject: { reference: 'Patient/p' }, onsetString: 'after visit with John Smith', abatementString: 'ABATE-03/04/2020' });
+  assert.equal(cond.resource.onsetString, undefined);
+  assert.equal(cond.resource.abatementString, undefined);
+  const proc = sh({ resourceType: 'Procedure', id: 'pr', status: 'completed', subject: { reference: 'Patient/p' }, performedString: '2020/02/03' });
+  assert.equal(proc.resource.performedString, undefined);
+  const fmh = sh({ resourceType: 'FamilyMemberHistory', id: 'f', status: 'completed', patient: { reference: 'Patient/p' }, relationship: { coding: [{ code: 'MTH' }] }, name: 'Mary Oldfellow', bornString: 'in 1920', ageString: 'ninety-six' });
+  assert.ok(!/Oldfellow|1920|ninety/.test(JSON.stringify(fmh.resource)));
+  const old = sh({ resourceType: 'Patient', id: 'o', birthDate: '1930-05-05', _birthDate: { id: 'born-1930-05-05-Zebulon' } });
+  assert.ok(!JSON.stringify(old.resource).includes('Zebulon'));
+  const rp = sh({ resourceType: 'RelatedPerson', id: 'r', patient: { reference: 'Patient/p' }, birthDate: '1925-01-01' });
+  assert.equal(rp.resource.birthDate, undefined, 'anyone over 89');
+  for (const q of [{ value: 96, unit: 'Years' }, { value: 1152, code: 'mo' }, { value: 5000, unit: 'wk' }]) {
+    const obs = sh({ resourceType: 'Observation', id: 'a', status: 'final', code: { coding: [{ code: 'age' }] }, valueQuantity: q });
+    assert.equal(obs.resource.valueQuantity.value, 90, JSON.stringify(q));
+    assert.equal(obs.resource.valueQuantity.comparator, '>=');
+  }
+  assert.equal(sh({ resourceType: 'Observation', id: 'a', status: 'final', code: { coding: [{ code: 'age' }] }, valueQuantity: { value: 600, code: 'mo' } }).resource.valueQuantity.value, 600);
+  const race = sh({ resourceType: 'Patient', id: 'x', extension: [{ url: 'http://hl7.org/fhir/us/core/StructureDefinition/us-core-race', extension: [
+    { url: 'ombCategory', valueCoding: { system: 'urn:oid:2.16.840.1.113883.6.238', code: '2106-3', display: 'White', id: 'ada-el' } },
+    { url: 'text', valueString: 'White' }, { url: 'note', valueString: 'Ada said so' }, { url: 'text', valueAddress: { city: 'London' } }] }] });
+  assert.deepEqual(race.resource.extension[0].extension, [{ url: 'ombCategory', valueCoding: { system: 'urn:oid:2.16.840.1.113883.6.238', code: '2106-3', display: 'White' } }, { url: 'text', valueString: 'White' }]);
+});
