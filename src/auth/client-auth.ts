@@ -8,6 +8,7 @@ import { useJti } from '../store/auth-grants.js';
 import { verifySecret } from './passwords.js';
 import { sha256 } from './secrets.js';
 import { invalidClient, invalidRequest, OAuthError } from './oauth-error.js';
+import { CONTROL } from '../fhir/validation/control-chars.js';
 import type { AuthRuntime } from './runtime.js';
 
 export const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -50,7 +51,10 @@ function basic(header: string | undefined): { id: string; secrets: string[] } | 
     }
   };
   const raw = text.slice(colon + 1);
-  return { id: decode(text.slice(0, colon)), secrets: [...new Set([decode(raw), raw])] };
+  const id = decode(text.slice(0, colon));
+  // No client id holds a control character; PostgreSQL text cannot hold U+0000 (a 500 before this check).
+  if (CONTROL.test(id)) throw invalidClient('malformed Basic credentials');
+  return { id, secrets: [...new Set([decode(raw), raw])] };
 }
 
 export async function authenticateClient(rt: AuthRuntime, tenant: string, authorization: string | undefined, body: Record<string, string>): Promise<AuthenticatedClient> {
@@ -127,6 +131,7 @@ async function verifyAssertion(rt: AuthRuntime, tenant: string, assertion: strin
   if (!ASSERTION_ALGS.includes(alg)) throw invalidClient(`client_assertion alg must be one of ${ASSERTION_ALGS.join(', ')}`);
   const id = claims.iss;
   if (typeof id !== 'string' || claims.sub !== id) throw invalidClient('client_assertion iss and sub must both be the client_id');
+  if (CONTROL.test(id)) throw invalidClient('client_assertion iss holds a control character');
   if (bodyClientId !== undefined && bodyClientId !== id) throw invalidClient('client_id does not match the assertion');
   const c = await getClient(rt.db, tenant, id);
   if (!c) throw invalidClient('unknown client');
@@ -152,6 +157,7 @@ async function verifyAssertion(rt: AuthRuntime, tenant: string, assertion: strin
   if (!payload) throw invalidClient('client_assertion signature does not verify');
   const now = Math.floor(Date.now() / 1000);
   if (payload.exp! > now + MAX_EXP_AHEAD + SKEW) throw invalidClient('client_assertion exp is more than 5 minutes ahead');
+  if (CONTROL.test(String(payload.jti))) throw invalidClient('client_assertion jti holds a control character');
   if (!(await useJti(rt.db, id, String(payload.jti), new Date((payload.exp! + SKEW) * 1000)))) throw invalidClient('client_assertion jti was already used');
   return c;
 }

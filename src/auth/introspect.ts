@@ -4,7 +4,7 @@
 // Revoking either token of a grant ends the grant: its refresh tokens and all its access tokens.
 import { getGrant, getRefreshToken } from '../store/auth-grants.js';
 import { authenticateClient, isPublic } from './client-auth.js';
-import { invalidClient, invalidRequest, OAuthError } from './oauth-error.js';
+import { invalidClient, invalidRequest } from './oauth-error.js';
 import type { AuthRuntime } from './runtime.js';
 import { sha256 } from './secrets.js';
 import { readAccessToken, type GrantData } from './tokens.js';
@@ -29,19 +29,18 @@ export async function introspect(rt: AuthRuntime, tenant: string, authorization:
   await introspector(rt, tenant, authorization, body);
   const token = body.token;
   if (!token) throw invalidRequest('token is missing');
-  const hint = body.token_type_hint;
-  if (hint !== 'refresh_token') {
-    const c = await readAccessToken(rt, token);
-    if (c) {
-      if (rt.revocations.has(c.jti) || rt.revocations.has(c.gid) || c.ten !== tenant) return INACTIVE;
-      return {
-        active: true, scope: c.scope, client_id: c.client_id, exp: c.exp, iat: c.iat, sub: c.sub, iss: c.iss, aud: c.aud,
-        token_type: 'Bearer',
-        ...(c.patient ? { patient: c.patient } : {}),
-        ...(c.encounter ? { encounter: c.encounter } : {}),
-        ...(c.fhirUser ? { fhirUser: `${rt.fhirBase}/${c.fhirUser}` } : {}),
-      };
-    }
+  // The hint only orders the lookups: "If the server is unable to locate the token using the given hint,
+  // it MUST extend its search across all of its supported token types" (RFC 7662 §2.1).
+  const c = await readAccessToken(rt, token);
+  if (c) {
+    if (rt.revocations.has(c.jti) || rt.revocations.has(c.gid) || c.ten !== tenant) return INACTIVE;
+    return {
+      active: true, scope: c.scope, client_id: c.client_id, exp: c.exp, iat: c.iat, sub: c.sub, iss: c.iss, aud: c.aud,
+      token_type: 'Bearer',
+      ...(c.patient ? { patient: c.patient } : {}),
+      ...(c.encounter ? { encounter: c.encounter } : {}),
+      ...(c.fhirUser ? { fhirUser: `${rt.fhirBase}/${c.fhirUser}` } : {}),
+    };
   }
   const rec = await getRefreshToken(rt.db, sha256(token));
   if (!rec || rec.expired || rec.rotated) return INACTIVE;
@@ -61,9 +60,8 @@ export async function revoke(rt: AuthRuntime, tenant: string, authorization: str
   const { client } = await authenticateClient(rt, tenant, authorization, body);
   const token = body.token;
   if (!token) throw invalidRequest('token is missing');
-  if (body.token_type_hint && !['access_token', 'refresh_token'].includes(body.token_type_hint)) {
-    throw new OAuthError('unsupported_token_type', 'token_type_hint must be access_token or refresh_token');
-  }
+  // An unknown hint is ignored, like a wrong one (RFC 7009 §2.1: the server "MAY ignore such hint"); every
+  // token type this server issues can be revoked, so unsupported_token_type (§2.2.1) never applies.
   const grantEnd = new Date(Date.now() + rt.settings.accessTokenSeconds * 1000);
   const c = await readAccessToken(rt, token);
   if (c) {

@@ -68,6 +68,8 @@ async function authorizationCode(rt: AuthRuntime, { client }: AuthenticatedClien
   if (use.clientId !== client.id || use.tenant !== client.tenant) throw invalidGrant('the authorization code was issued to another client');
   if (body.redirect_uri !== data.redirectUri) throw invalidGrant('redirect_uri does not match the authorization request');
   if (data.codeChallenge && !verifyPkce(data.codeChallenge, body.code_verifier)) throw invalidGrant('code_verifier does not match the code_challenge');
+  // PKCE downgrade (RFC 9700 §4.8.2): a verifier for a request that carried no challenge is refused.
+  if (!data.codeChallenge && body.code_verifier !== undefined) throw invalidGrant('code_verifier sent, but the authorization request had no code_challenge');
   const grantId = randomToken(18);
   await createGrant(rt.db, grantId, client.tenant, client.id, data.grant);
   await linkCodeToGrant(rt.db, codeHash, grantId);

@@ -145,6 +145,11 @@ test('PKCE: missing, empty, wrong and "plain" verifiers are all refused', async 
     assert.equal(r.status, 400, `verifier ${verifier}`);
     assert.equal(r.json.error, 'invalid_grant');
   }
+  // Downgrade (RFC 9700 §4.8.2): a confidential client that sent no challenge may not present a verifier.
+  const c = await code('conf');
+  const r = await postForm(s.tokenUrl, { grant_type: 'authorization_code', code: c, redirect_uri: REDIRECT, code_verifier: pkce().verifier }, basic('conf', SECRET));
+  assert.equal(r.status, 400, r.text);
+  assert.equal(r.json.error, 'invalid_grant');
 });
 
 test('authorize refuses plain PKCE, public clients without PKCE, a foreign aud, and unknown redirect_uri (page, no redirect)', async () => {

@@ -141,3 +141,27 @@ test('a control character in a form field is invalid_request, never a server err
   const flow = await fetch(`${s.baseUrl}/auth/flow?id=x`, { redirect: 'manual', headers: { cookie: 'fg_session=%00; other=%E0%A4%A' } });
   assert.ok(flow.status < 500, String(flow.status));
 });
+
+test('a wrong or unknown token_type_hint never hides a token (RFC 7662 §2.1, RFC 7009 §2.1)', async () => {
+  const t = await launch();
+  const wrong = await postForm(`${s.baseUrl}/auth/introspect`, { token: t.access_token, token_type_hint: 'refresh_token' }, basic('conf', SECRET));
+  assert.equal(wrong.status, 200, wrong.text);
+  assert.equal(wrong.json.active, true);
+  const r = await postForm(`${s.baseUrl}/auth/revoke`, { token: t.refresh_token, token_type_hint: 'foo' }, basic('conf', SECRET));
+  assert.equal(r.status, 200, r.text);
+  assert.equal((await fhirGet(s, 'Patient/p1', t.access_token)).status, 401, 'revoking the refresh token ended its access token');
+});
+
+test('a NUL in client credentials is invalid_client, never a server error', async () => {
+  const nulBasic = { authorization: `Basic ${Buffer.from('con\u0000f:x').toString('base64')}` };
+  for (const path of ['/auth/token', '/auth/introspect', '/auth/revoke']) {
+    const r = await postForm(`${s.baseUrl}${path}`, { grant_type: 'client_credentials', token: 'x' }, nulBasic);
+    assert.equal(r.status, 401, `${path}: ${r.text}`);
+    assert.equal(r.json.error, 'invalid_client');
+  }
+  const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const assertion = `${b64({ alg: 'RS384' })}.${b64({ iss: 'a\u0000', sub: 'a\u0000' })}.x`;
+  const r = await postForm(s.tokenUrl, { grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion });
+  assert.equal(r.status, 401, r.text);
+  assert.equal(r.json.error, 'invalid_client');
+});
