@@ -6,6 +6,9 @@ import { buildCapabilityStatement, declarableOperations, loadOperations, metadat
 import { isResourceType, RESOURCE_TYPES } from '../../src/registry/resource-types.js';
 import { validateResource } from '../../src/fhir/validation/validate.js';
 import { loadConfig } from '../../src/config.js';
+import { registerAll } from '../../src/fhir/register.js';
+import { listOperations } from '../../src/fhir/routes.js';
+import { AUDIT_SEARCH_PARAMS } from '../../src/fhir/interactions/audit-search.js';
 import { developmentContext } from '../../src/auth/context.js';
 import type { Services } from '../../src/fhir/services.js';
 
@@ -48,22 +51,31 @@ test('search parameters come from the search registry, unique per resource', () 
   assert.ok(observation.searchParam.some((p: Json) => p.name === 'code' && p.type === 'token'));
 });
 
-test('no unimplemented or unregistered operation is declared', () => {
-  const all = loadOperations();
-  assert.ok(all.some((op) => op.name === 'everything' && !op.implemented), 'fixture: $everything is not implemented');
-  const declared = new Set<string>();
-  for (const r of rest.resource) for (const op of r.operation ?? []) declared.add(op.name);
-  for (const op of rest.operation ?? []) declared.add(op.name);
-  for (const name of declared) assert.ok(all.find((op) => op.name === name)?.implemented, name);
-  assert.ok(!declared.has('everything'));
-  assert.ok(!declared.has('reindex'));
-  assert.ok(declared.has('validate'));
+test('operations are declared as the routes table serves them: names, levels and types', () => {
+  registerAll();
+  const served = new Map(listOperations().map((op) => [op.name, op]));
+  for (const op of declarableOperations(served.keys())) {
+    const route = served.get(op.name)!;
+    assert.deepEqual([...op.levels].sort(), [...route.levels].sort(), `${op.name} levels`);
+    assert.deepEqual(op.resources === '*' ? undefined : [...op.resources].sort(), route.types ? [...route.types].sort() : undefined, `${op.name} types`);
+  }
   const patient = rest.resource.find((r: Json) => r.type === 'Patient');
-  assert.deepEqual(patient.operation, [{ name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate', documentation: patient.operation[0].documentation }]);
-  // Implemented but not registered in the routes table: not declared either.
+  assert.deepEqual(patient.operation.map((o: Json) => o.name).sort(), ['everything', 'reindex', 'validate']);
+  const observation = rest.resource.find((r: Json) => r.type === 'Observation');
+  assert.deepEqual(observation.operation.map((o: Json) => o.name).sort(), ['reindex', 'validate']);
+  // Implemented but not registered in the routes table: not declared.
   const unregistered = buildCapabilityStatement({ ...opts, registeredOperations: [] }) as Json;
   assert.ok(unregistered.rest[0].resource.every((r: Json) => r.operation === undefined));
   assert.deepEqual(declarableOperations([]), []);
+  assert.ok(loadOperations().every((op) => op.implemented), 'every operation described is implemented');
+});
+
+test('AuditEvent is declared as the audit store serves it: read and search, its own parameters, never written', () => {
+  const ae = rest.resource.find((r: Json) => r.type === 'AuditEvent');
+  assert.deepEqual(ae.interaction.map((i: Json) => i.code), ['read', 'search-type']);
+  assert.deepEqual(ae.searchParam.map((p: Json) => p.name).sort(), [...AUDIT_SEARCH_PARAMS].sort());
+  assert.equal(ae.conditionalDelete, 'not-supported');
+  assert.equal(ae.readHistory, false);
 });
 
 test('SMART security: service SMART-on-FHIR and oauth-uris from PUBLIC_URL', () => {

@@ -60,6 +60,9 @@ export function dateBounds(v: string): DateBound[] {
   }
 }
 
+/** The search parameters this search implements: the CapabilityStatement declares these (operations/metadata.ts). */
+export const AUDIT_SEARCH_PARAMS: readonly string[] = ['date', 'entity', 'patient', 'agent', 'action', 'outcome', 'type', 'subtype'];
+
 export function parseAuditQuery(params: Array<[string, string]>, count: number): AuditQuery {
   const q: AuditQuery = { entity: [], patient: [], agent: [], action: [], outcome: [], subtype: [], type: [], dates: [], count };
   for (const [k, v] of params) {

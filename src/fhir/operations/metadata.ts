@@ -10,6 +10,7 @@ import { RESOURCE_TYPES } from '../../registry/resource-types.js';
 import { listSearchParams } from '../../registry/search-params.js';
 import { listOperations } from '../routes.js';
 import type { Handler } from '../services.js';
+import { AUDIT_SEARCH_PARAMS } from '../interactions/audit-search.js';
 
 type Json = Record<string, unknown>;
 
@@ -64,11 +65,21 @@ function operationEntry(op: OperationData, fhirBase: string): Json {
   return { name: op.name, definition, ...(op.documentation ? { documentation: op.documentation } : {}) };
 }
 
+/**
+ * AuditEvent is served by the append-only audit store, not the resource tables (routes.ts): it is read and
+ * searched by the auditor, never written, has no history, and searches only by AUDIT_SEARCH_PARAMS.
+ */
+const AUDIT_RESOURCE: Json = {
+  interaction: [{ code: 'read' }, { code: 'search-type' }], versioning: 'no-version', readHistory: false, updateCreate: false,
+  conditionalCreate: false, conditionalUpdate: false, conditionalDelete: 'not-supported',
+};
+
 function searchParams(type: string): Json[] {
   const seen = new Set<string>();
   const out: Json[] = [];
   for (const p of listSearchParams(type)) {
     if (seen.has(p.name)) continue; // cpb-12: names unique within a resource
+    if (type === 'AuditEvent' && !AUDIT_SEARCH_PARAMS.includes(p.name)) continue;
     seen.add(p.name);
     out.push({ name: p.name, ...(p.url ? { definition: p.url } : {}), type: p.type, ...(p.documentation ? { documentation: p.documentation } : {}) });
   }
@@ -95,6 +106,7 @@ export function buildCapabilityStatement(opts: CapabilityOptions): Json {
       interaction: (server.resource.interaction as string[]).map((code) => ({ code })),
       ...(params.length ? { searchParam: params } : {}),
       ...(typeOps.length ? { operation: typeOps.map((op) => operationEntry(op, opts.fhirBase)) } : {}),
+      ...(type === 'AuditEvent' ? AUDIT_RESOURCE : {}),
     };
   });
   const systemOps = ops.filter((op) => op.levels.includes('system')).map((op) => operationEntry(op, opts.fhirBase));
