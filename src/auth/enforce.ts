@@ -38,6 +38,9 @@ function covering(ctx: AuthContext, perms: Perm[], type: string | undefined): Re
 
 /** The access a request gets, or undefined when no scope covers it. */
 export function accessFor(ctx: AuthContext, interaction: Interaction, resourceType: string | undefined): Access | undefined {
+  // "No other role reads AuditEvent" (CONTRACT.md roles): no access for any other role, whatever its scopes,
+  // rather than an empty answer (a researcher's search ran over the de-identified copy, which has none).
+  if (resourceType === 'AuditEvent' && ctx.role !== 'auditor') return undefined;
   const scopes = covering(ctx, PERM[interaction], resourceType);
   if (scopes.length === 0) return undefined;
   const wide = scopes.filter((s) => s.context !== 'patient');
