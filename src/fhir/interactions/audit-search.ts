@@ -11,6 +11,7 @@ import { searchAudit, readAuditRow, type AuditHit, type AuditQuery, type DateBou
 import { parseEventId, presentEvent, presentEvents, type PresentedAuditEvent } from '../../audit/expand.js';
 import { badRequest, notFound } from '../../errors.js';
 import { decodeCursor, encodeCursor, pageUrl, parseCount } from '../bundle-links.js';
+import { isCalendarDay } from '../validation/calendar.js';
 import { isTimestamp } from '../../search/cursor.js';
 
 const IGNORED = new Set(['_format', '_pretty', '_count', '_cursor']);
@@ -33,6 +34,10 @@ export function dateBounds(v: string): DateBound[] {
   const m = DATE.exec(v);
   if (!m) throw badRequest(`date: '${v.slice(0, 40)}' is not a date, or its prefix is not supported (eq, ge, gt, le, lt)`, ['date']);
   const [, prefix = 'eq', y, mo, d, hh, mi, ss, frac, tz] = m;
+  // Date.UTC rolls 2026-13-45 over into 2027: a day, hour or offset that does not exist is the client's error.
+  const bad = (mo !== undefined && (+mo < 1 || +mo > 12)) || (d !== undefined && (+d < 1 || !isCalendarDay(`${y}-${mo}-${d}`)))
+    || (hh !== undefined && (+hh > 23 || +mi > 59 || +(ss ?? 0) > 59)) || (tz !== undefined && tz !== 'Z' && (+tz.slice(1, 3) > 14 || +tz.slice(4) > 59));
+  if (bad) throw badRequest(`date: '${v.slice(0, 40)}' is not a valid date`, ['date']);
   let lo: Date;
   let hi: Date;
   if (hh !== undefined) {
@@ -67,6 +72,8 @@ export function parseAuditQuery(params: Array<[string, string]>, count: number):
   const q: AuditQuery = { entity: [], patient: [], agent: [], action: [], outcome: [], subtype: [], type: [], dates: [], count };
   for (const [k, v] of params) {
     if (IGNORED.has(k)) continue;
+    // An empty value would match the events that have none (agent= matched every event without an agent).
+    if (v.split(',').some((x) => x === '')) throw badRequest(`${k.slice(0, 40)}: a value is empty`, [k]);
     const values = v.split(',');
     switch (k) {
       case 'entity': q.entity.push(values.map((x) => reference(x, k))); break;
