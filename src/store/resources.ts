@@ -99,8 +99,11 @@ export interface HistoryQuery {
   id?: string;
   /** Only versions updated after this instant (`_since`). */
   since?: string;
-  /** Only versions that were current at this instant (`_at`). */
-  at?: string;
+  /**
+   * Only versions current at some point during [from, to) (`_at`, http.html#history: "current at some point
+   * during the time period specified in the date time value"): written before `to`, superseded after `from`.
+   */
+  at?: { from: string; to: string };
   count: number;
   /** Keyset cursor: versions strictly older than (lastUpdated, rid, version). */
   after?: { lastUpdated: string; rid: string; version: number };
@@ -119,21 +122,23 @@ export async function history(tx: Tx, q: HistoryQuery): Promise<HistoryEntry[]> 
   if (q.type) add('type = ?', q.type);
   if (q.id) add('id = ?', q.id);
   if (q.since) add('last_updated > ?', q.since);
-  if (q.at) add('last_updated <= ?', q.at);
+  if (q.at) add('last_updated < ?', q.at.to);
   if (q.after) {
     values.push(q.after.lastUpdated, q.after.rid, q.after.version);
     const n = values.length;
     where.push(`(last_updated, rid, version) < ($${n - 2}::timestamptz, $${n - 1}::bigint, $${n}::int)`);
   }
   values.push(q.count);
+  const limit = `$${values.length}`;
   const cond = where.join(' and ');
-  const atCond = q.at ? ` and superseded > $${values.indexOf(q.at) + 1}` : '';
+  if (q.at) values.push(q.at.from);
+  const atCond = q.at ? ` and superseded > $${values.length}` : '';
   const r = await tx.query(
     `select * from (
-       (select ${COLUMNS} from fhir.resource where ${cond} order by last_updated desc, rid desc, version desc limit $${values.length})
+       (select ${COLUMNS} from fhir.resource where ${cond} order by last_updated desc, rid desc, version desc limit ${limit})
        union all
-       (select ${COLUMNS} from fhir.resource_history where ${cond}${atCond} order by last_updated desc, rid desc, version desc limit $${values.length})
-     ) h order by "lastUpdated" desc, rid desc, version desc limit $${values.length}`,
+       (select ${COLUMNS} from fhir.resource_history where ${cond}${atCond} order by last_updated desc, rid desc, version desc limit ${limit})
+     ) h order by "lastUpdated" desc, rid desc, version desc limit ${limit}`,
     values,
   );
   return r.rows.map(row);
@@ -145,8 +150,9 @@ export async function countHistory(tx: Tx, q: Omit<HistoryQuery, 'count' | 'afte
   if (q.type) { values.push(q.type); where.push(`type = $${values.length}`); }
   if (q.id) { values.push(q.id); where.push(`id = $${values.length}`); }
   if (q.since) { values.push(q.since); where.push(`last_updated > $${values.length}`); }
-  if (q.at) { values.push(q.at); where.push(`last_updated <= $${values.length}`); }
+  if (q.at) { values.push(q.at.to); where.push(`last_updated < $${values.length}`); }
   const cond = where.join(' and ');
+  if (q.at) values.push(q.at.from);
   const atCond = q.at ? ` and superseded > $${values.length}` : '';
   const r = await tx.query<{ n: string }>(
     `select (select count(*) from fhir.resource where ${cond}) + (select count(*) from fhir.resource_history where ${cond}${atCond}) as n`,

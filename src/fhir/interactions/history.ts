@@ -8,6 +8,7 @@ import { history as readHistory, countHistory, readCurrent, type HistoryEntry } 
 import { badRequest, notFound } from '../../errors.js';
 import { decodeCursor, encodeCursor, pageUrl, parseCount, parseInstant } from '../bundle-links.js';
 import { httpDate } from '../respond.js';
+import { dateRange } from '../../search/dates.js';
 import { isInt8, isTimestamp } from '../../search/cursor.js';
 
 interface Cursor { t: string; r: string; v: number }
@@ -16,6 +17,23 @@ function instantParam(params: Array<[string, string]>, name: string): string | u
   const v = params.find(([k]) => k === name)?.[1];
   return v === undefined ? undefined : parseInstant(v.replace(/^(eq|le|lt|ge|gt)/, ''), name);
 }
+
+/**
+ * `_at` as the period its precision covers (http.html#history: versions "current at some point during the
+ * time period specified in the date time value"; search.html "date"): `_at=2026-11-23` is that whole day.
+ */
+function periodParam(params: Array<[string, string]>, name: string): { from: string; to: string } | undefined {
+  const v = params.find(([k]) => k === name)?.[1];
+  if (v === undefined) return undefined;
+  const text = v.replace(/^(eq|le|lt|ge|gt)/, '');
+  const r = text.startsWith('0000') ? undefined : dateRange(text);
+  if (!r || r.lo < MIN_INSTANT || r.hi > MAX_INSTANT) throw badRequest(`${name} must be a date or instant, not '${v.slice(0, 40)}'`, [name]);
+  return { from: new Date(r.lo).toISOString(), to: new Date(r.hi).toISOString() };
+}
+
+/** Years 0001 to 9999: the instants PostgreSQL and a FHIR instant share. */
+const MIN_INSTANT = Date.parse('0001-01-01T00:00:00Z');
+const MAX_INSTANT = Date.parse('9999-12-31T23:59:59.999Z') + 1;
 
 function entry(base: string, h: HistoryEntry) {
   const url = `${h.type}/${h.id}`;
@@ -38,7 +56,7 @@ export async function history(req: FhirRequest, tx: Tx, svc: Services): Promise<
   if (type && id && !(await readCurrent(tx, type, id))) throw notFound(`${type}/${id} is not known`);
   const count = parseCount(req.params, 50, 1000);
   const since = instantParam(req.params, '_since');
-  const at = instantParam(req.params, '_at');
+  const at = periodParam(req.params, '_at');
   const cursorText = req.params.find(([k]) => k === '_cursor')?.[1];
   const after = cursorText ? validCursor(decodeCursor<Cursor>(cursorText)) : undefined;
   const rows = await readHistory(tx, { type, id, since, at, count: count + 1, after: after && { lastUpdated: after.t, rid: after.r, version: after.v } });
