@@ -92,8 +92,10 @@ async function refresh(rt: AuthRuntime, { client }: AuthenticatedClient, body: R
   const held = splitScopes(rec.scopes);
   let scopes = held;
   if (body.scope !== undefined) {
-    // RFC 6749 §6: the new scope must not include any scope not originally granted.
+    // RFC 6749 §6: the new scope must not include any scope not originally granted; an empty one asks for
+    // nothing, which is no token at all (§3.3: the client requests the scope it needs).
     scopes = splitScopes(body.scope);
+    if (scopes.length === 0) throw invalidScope('scope is empty: omit it to keep the scopes granted');
     const extra = scopes.filter((s) => !held.includes(s) && !coveredBy(s, held));
     if (extra.length) throw invalidScope(`not granted originally: ${extra.join(' ')}`);
   }

@@ -56,7 +56,14 @@ export function mountSmartRoutes(app: Express, rt: AuthRuntime): void {
     res.status(204).end();
   });
 
-  const form = express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 100 });
+  const parseForm = express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 100 });
+  // A body the parser refuses (too large, too many parameters, an unknown charset, bad gzip) is the OAuth
+  // error RFC 6749 §5.2 defines, invalid_request as JSON with no-store, not the FHIR API's OperationOutcome.
+  const form = (req: Request, res: Response, next: (err?: unknown) => void) => parseForm(req, res, (err?: unknown) => {
+    if (!err) return next();
+    cors(res);
+    oauthFailure(res, invalidRequest('the request body could not be read as a form'));
+  });
   const endpoint = (fn: (req: Request, body: Record<string, string>) => Promise<unknown>) => async (req: Request, res: Response) => {
     cors(res);
     try {

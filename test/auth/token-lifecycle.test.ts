@@ -165,3 +165,18 @@ test('a NUL in client credentials is invalid_client, never a server error', asyn
   assert.equal(r.status, 401, r.text);
   assert.equal(r.json.error, 'invalid_client');
 });
+
+test('an empty scope on refresh is invalid_scope; a body the form parser refuses is OAuth JSON, not an OperationOutcome', async () => {
+  const t = await launch();
+  const empty = await postForm(s.tokenUrl, { grant_type: 'refresh_token', refresh_token: t.refresh_token, scope: '' }, basic('conf', SECRET));
+  assert.equal(empty.status, 400, empty.text);
+  assert.equal(empty.json.error, 'invalid_scope');
+  const many = new URLSearchParams(Array.from({ length: 150 }, (_, i) => [`p${i}`, 'x'])).toString();
+  for (const [body, type] of [[many, 'application/x-www-form-urlencoded'], ['a=b', 'application/x-www-form-urlencoded; charset=koi8-r'], ['x'.repeat(70 * 1024), 'application/x-www-form-urlencoded']]) {
+    const r = await fetch(s.tokenUrl, { method: 'POST', headers: { 'content-type': type }, body });
+    assert.equal(r.status, 400, type);
+    assert.match(r.headers.get('content-type') ?? '', /^application\/json/);
+    assert.match(r.headers.get('cache-control') ?? '', /no-store/);
+    assert.equal((await r.json()).error, 'invalid_request');
+  }
+});

@@ -57,6 +57,8 @@ export async function checkAuthorizeRequest(rt: AuthRuntime, tenant: string, p: 
     kind: 'redirect', location: errorRedirect(p.redirect_uri, p.state, error, d), refusal: `${error}: ${d}`, clientId: client.id,
   });
   // 3. Only the authorization code flow.
+  // A missing parameter is invalid_request; unsupported_response_type is for a value other than code (RFC 6749 §4.1.2.1).
+  if (!p.response_type) return back('invalid_request', 'response_type is required');
   if (p.response_type !== 'code') return back('unsupported_response_type', 'response_type must be code');
   if (!p.state) return back('invalid_request', 'state is required');
   // 4. aud must be this server's FHIR base, so a token meant for another server is never issued here.
