@@ -2,7 +2,7 @@
 // Backend Services): authorization_code with PKCE, refresh_token with rotation, client_credentials
 // with system/ scopes. An ordered list of checks; each refusal an RFC 6749 §5.2 error. Grants and
 // refusals are audited (auth-audit.ts).
-import { createGrant, getGrant, getRefreshToken, linkCodeToGrant, rotateRefreshToken, useCode } from '../store/auth-grants.js';
+import { createGrant, getGrant, getRefreshToken, isRevoked, rotateRefreshToken, useCode } from '../store/auth-grants.js';
 import { authenticateClient, type AuthenticatedClient } from './client-auth.js';
 import { invalidGrant, invalidRequest, invalidScope, OAuthError } from './oauth-error.js';
 import { verifyPkce } from './pkce.js';
@@ -57,7 +57,8 @@ async function grantTokens(rt: AuthRuntime, tenant: string, authorization: strin
 async function authorizationCode(rt: AuthRuntime, { client }: AuthenticatedClient, body: Record<string, string>): Promise<Issued> {
   if (!body.code) throw invalidRequest('code is missing');
   const codeHash = sha256(body.code);
-  const use = await useCode<CodeData>(rt.db, codeHash);
+  const grantId = randomToken(18);
+  const use = await useCode<CodeData>(rt.db, codeHash, grantId);
   if (use.kind === 'replayed') {
     // RFC 6749 §4.1.2: a code used twice revokes what the first use produced.
     if (use.grantId) await rt.revocations.revokeGrant(use.grantId, new Date(Date.now() + rt.settings.accessTokenSeconds * 1000));
@@ -70,10 +71,14 @@ async function authorizationCode(rt: AuthRuntime, { client }: AuthenticatedClien
   if (data.codeChallenge && !verifyPkce(data.codeChallenge, body.code_verifier)) throw invalidGrant('code_verifier does not match the code_challenge');
   // PKCE downgrade (RFC 9700 §4.8.2): a verifier for a request that carried no challenge is refused.
   if (!data.codeChallenge && body.code_verifier !== undefined) throw invalidGrant('code_verifier sent, but the authorization request had no code_challenge');
-  const grantId = randomToken(18);
   await createGrant(rt.db, grantId, client.tenant, client.id, data.grant);
-  await linkCodeToGrant(rt.db, codeHash, grantId);
-  return { out: await issueTokens(rt, data.grant, grantId, data.grant.scopes, { nonce: data.nonce, newRefresh: true }), grant: data.grant };
+  const out = await issueTokens(rt, data.grant, grantId, data.grant.scopes, { nonce: data.nonce, newRefresh: true });
+  // A replay that raced this use revoked the grant before its rows existed: revoke them now, answer nothing.
+  if (await isRevoked(rt.db, grantId)) {
+    await rt.revocations.revokeGrant(grantId, new Date(Date.now() + rt.settings.accessTokenSeconds * 1000));
+    throw invalidGrant('the authorization code was used twice');
+  }
+  return { out, grant: data.grant };
 }
 
 async function refresh(rt: AuthRuntime, { client }: AuthenticatedClient, body: Record<string, string>): Promise<Issued> {

@@ -16,11 +16,15 @@ export type CodeUse<T> =
   | { kind: 'unknown' };
 
 /** Marks the code used in the same statement that reads it, so two exchanges cannot both win. */
-export async function useCode<T>(db: Db, codeHash: string): Promise<CodeUse<T>> {
+/**
+ * Marks the code used and names, in the same statement, the grant its use will create: a replay, even one
+ * racing the first use, then always finds the grant to revoke (RFC 6749 §4.1.2).
+ */
+export async function useCode<T>(db: Db, codeHash: string, grantId: string): Promise<CodeUse<T>> {
   const r = await db.pool.query(
-    `update auth.codes set used_at = now() where code_hash = $1 and used_at is null and expires_at > now()
+    `update auth.codes set used_at = now(), grant_id = $2 where code_hash = $1 and used_at is null and expires_at > now()
      returning tenant, client_id, grant_data`,
-    [codeHash],
+    [codeHash, grantId],
   );
   if (r.rows[0]) return { kind: 'ok', tenant: r.rows[0].tenant, clientId: r.rows[0].client_id, data: r.rows[0].grant_data as T };
   const seen = await db.pool.query('select grant_id, used_at from auth.codes where code_hash = $1', [codeHash]);
@@ -29,8 +33,9 @@ export async function useCode<T>(db: Db, codeHash: string): Promise<CodeUse<T>> 
   return { kind: 'unknown' };
 }
 
-export async function linkCodeToGrant(db: Db, codeHash: string, grantId: string): Promise<void> {
-  await db.pool.query('update auth.codes set grant_id = $2 where code_hash = $1', [codeHash, grantId]);
+/** True when `id` (a grant or a token) has been revoked, as every process sees it. */
+export async function isRevoked(db: Db, id: string): Promise<boolean> {
+  return ((await db.pool.query('select 1 from auth.revocations where id = $1', [id])).rowCount ?? 0) > 0;
 }
 
 export interface GrantRecord<T = unknown> { id: string; tenant: string; clientId: string; data: T; revoked: boolean }

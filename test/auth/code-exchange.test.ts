@@ -113,6 +113,20 @@ test('bad code is 400 invalid_grant; a replayed code is refused and revokes what
   assert.equal(again.status, 400);
   assert.equal(again.json.error, 'invalid_grant');
   assert.equal((await fhirGet(s, 'Patient/p1', first.json.access_token)).status, 401);
+  // Replays racing the first use: whichever request won, nothing it issued stays usable.
+  for (let round = 0; round < 3; round++) {
+    const q = pkce();
+    const cc = await code('conf', { challenge: q.challenge });
+    const f = { grant_type: 'authorization_code', code: cc, redirect_uri: REDIRECT, code_verifier: q.verifier };
+    const answers = await Promise.all([0, 1, 2].map(() => postForm(s.tokenUrl, f, basic('conf', SECRET))));
+    assert.ok(answers.filter((a) => a.status === 200).length <= 1);
+    assert.ok(answers.every((a) => a.status === 200 || a.json.error === 'invalid_grant'));
+    for (const a of answers.filter((x) => x.status === 200)) {
+      assert.equal((await fhirGet(s, 'Patient/p1', a.json.access_token)).status, 401, `round ${round}: the winner's access token`);
+      const r = await postForm(s.tokenUrl, { grant_type: 'refresh_token', refresh_token: a.json.refresh_token }, basic('conf', SECRET));
+      assert.equal(r.status, 400, `round ${round}: the winner's refresh token`);
+    }
+  }
 });
 
 test('wrong client id is 401 invalid_client; another client\'s code and a different redirect_uri are invalid_grant', async () => {
