@@ -93,7 +93,7 @@ const DROP_TYPES = new Set(['Identifier', 'HumanName', 'ContactPoint', 'Attachme
  * ("2020/02/03", a date the year rule cannot see) all held identifying text. Kept: a Coding's display, a
  * quantity's unit, and the name of a resource that names no person, place or group (Organization, Medication…).
  */
-const KEPT_STRINGS = new Set(['Coding.display', 'Quantity.unit', 'Age.unit', 'Duration.unit', 'Count.unit', 'Distance.unit', 'Money.currency']);
+const KEPT_STRINGS = new Set(['Coding.display', 'Quantity.unit', 'Age.unit', 'Duration.unit', 'Count.unit', 'Distance.unit']);
 
 /** An element's type and where its children are defined, by JSON property name, per element group. */
 interface Slot { type: string; child: string }

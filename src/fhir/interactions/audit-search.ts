@@ -11,12 +11,12 @@ import { searchAudit, readAuditRow, type AuditHit, type AuditQuery, type DateBou
 import { parseEventId, presentEvent, presentEvents, type PresentedAuditEvent } from '../../audit/expand.js';
 import { badRequest, notFound } from '../../errors.js';
 import { decodeCursor, encodeCursor, pageUrl, parseCount } from '../bundle-links.js';
-import { isCalendarDay } from '../validation/calendar.js';
+import { dateRange, isoOf } from '../../search/dates.js';
 import { isTimestamp } from '../../search/cursor.js';
 
 const IGNORED = new Set(['_format', '_pretty', '_count', '_cursor']);
 const REF = /(?:^|\/)([A-Z][A-Za-z]{1,63}\/[A-Za-z0-9\-.]{1,64})$/;
-const DATE = /^(eq|ge|gt|le|lt)?(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
+const PREFIX = /^(eq|ge|gt|le|lt)?(.*)$/;
 
 function reference(v: string, name: string): string {
   const m = REF.exec(v);
@@ -29,33 +29,17 @@ function token(v: string): string {
   return bar >= 0 ? v.slice(bar + 1) : v;
 }
 
-/** R4 search.html "date": the value's implicit range [lo, hi) and the prefix's comparison on an instant. */
+/**
+ * R4 search.html "date": the value's implicit range [lo, hi) (search/dates.ts, as every other date search
+ * reads it, including days, hours and offsets that do not exist) and the prefix's comparison on an instant.
+ */
 export function dateBounds(v: string): DateBound[] {
-  const m = DATE.exec(v);
-  if (!m) throw badRequest(`date: '${v.slice(0, 40)}' is not a date, or its prefix is not supported (eq, ge, gt, le, lt)`, ['date']);
-  const [, prefix = 'eq', y, mo, d, hh, mi, ss, frac, tz] = m;
-  // Date.UTC rolls 2026-13-45 over into 2027: a day, hour or offset that does not exist is the client's error.
-  const bad = (mo !== undefined && (+mo < 1 || +mo > 12)) || (d !== undefined && (+d < 1 || !isCalendarDay(`${y}-${mo}-${d}`)))
-    || (hh !== undefined && (+hh > 23 || +mi > 59 || +(ss ?? 0) > 59)) || (tz !== undefined && tz !== 'Z' && (+tz.slice(1, 3) > 14 || +tz.slice(4) > 59));
-  if (bad) throw badRequest(`date: '${v.slice(0, 40)}' is not a valid date`, ['date']);
-  let lo: Date;
-  let hi: Date;
-  if (hh !== undefined) {
-    lo = new Date(`${y}-${mo}-${d}T${hh}:${mi}:${ss ?? '00'}${frac ?? ''}${tz ?? 'Z'}`);
-    hi = new Date(lo.getTime() + (ss === undefined ? 60_000 : frac ? 1 : 1000));
-  } else if (d !== undefined) {
-    lo = new Date(Date.UTC(+y, +mo - 1, +d));
-    hi = new Date(Date.UTC(+y, +mo - 1, +d + 1));
-  } else if (mo !== undefined) {
-    lo = new Date(Date.UTC(+y, +mo - 1, 1));
-    hi = new Date(Date.UTC(+y, +mo, 1));
-  } else {
-    lo = new Date(Date.UTC(+y, 0, 1));
-    hi = new Date(Date.UTC(+y + 1, 0, 1));
-  }
-  if (Number.isNaN(lo.getTime())) throw badRequest(`date: '${v.slice(0, 40)}' is not a valid date`, ['date']);
-  const L = lo.toISOString();
-  const H = hi.toISOString();
+  const m = PREFIX.exec(v)!;
+  const prefix = m[1] ?? 'eq';
+  const r = m[2].startsWith('0000') ? undefined : dateRange(m[2]);
+  if (!r) throw badRequest(`date: '${v.slice(0, 40)}' is not a valid date, or its prefix is not supported (eq, ge, gt, le, lt)`, ['date']);
+  const L = isoOf(r.lo);
+  const H = isoOf(r.hi);
   switch (prefix) {
     case 'ge': return [{ op: '>=', instant: L }];
     case 'gt': return [{ op: '>=', instant: H }];

@@ -8,7 +8,7 @@ import { history as readHistory, countHistory, readCurrent, type HistoryEntry } 
 import { badRequest, notFound } from '../../errors.js';
 import { decodeCursor, encodeCursor, pageUrl, parseCount, parseInstant } from '../bundle-links.js';
 import { httpDate } from '../respond.js';
-import { dateRange } from '../../search/dates.js';
+import { dateRange, isoOf } from '../../search/dates.js';
 import { isInt8, isTimestamp } from '../../search/cursor.js';
 
 interface Cursor { t: string; r: string; v: number }
@@ -27,13 +27,9 @@ function periodParam(params: Array<[string, string]>, name: string): { from: str
   if (v === undefined) return undefined;
   const text = v.replace(/^(eq|le|lt|ge|gt)/, '');
   const r = text.startsWith('0000') ? undefined : dateRange(text);
-  if (!r || r.lo < MIN_INSTANT || r.hi > MAX_INSTANT) throw badRequest(`${name} must be a date or instant, not '${v.slice(0, 40)}'`, [name]);
-  return { from: new Date(r.lo).toISOString(), to: new Date(r.hi).toISOString() };
+  if (!r) throw badRequest(`${name} must be a date or instant, not '${v.slice(0, 40)}'`, [name]);
+  return { from: isoOf(r.lo), to: isoOf(r.hi) };
 }
-
-/** Years 0001 to 9999: the instants PostgreSQL and a FHIR instant share. */
-const MIN_INSTANT = Date.parse('0001-01-01T00:00:00Z');
-const MAX_INSTANT = Date.parse('9999-12-31T23:59:59.999Z') + 1;
 
 function entry(base: string, h: HistoryEntry) {
   const url = `${h.type}/${h.id}`;
