@@ -1,7 +1,8 @@
 // Scope enforcement for every FHIR interaction (SMART App Launch 2.2 "Scopes for requesting FHIR
 // resources"): read/vread need `r`, search/history `s`, create `c`, update/patch `u`, delete `d`.
-// A scope that does not cover the interaction and type is a 403 OperationOutcome, never an empty Bundle.
-import { forbidden } from '../errors.js';
+// A scope that does not cover the interaction and type is a 403 OperationOutcome, never an empty Bundle,
+// with RFC 6750 §3.1's `WWW-Authenticate: Bearer error="insufficient_scope"`.
+import { insufficientScope } from './bearer-challenge.js';
 import type { AuthContext } from './context.js';
 import { resourceScopes, type Perm, type ResourceScope } from './scopes.js';
 
@@ -52,11 +53,11 @@ export function accessFor(ctx: AuthContext, interaction: Interaction, resourceTy
   return { patient, anyOf: chosen.map((s) => s.constraints) };
 }
 
-/** Throws 403 (OperationOutcome `forbidden`) unless a granted scope covers the interaction on the type. */
+/** Throws 403 (OperationOutcome `forbidden`, insufficient_scope) unless a granted scope covers the interaction on the type. */
 export function assertAllowed(ctx: AuthContext, interaction: Interaction, resourceType: string | undefined): void {
   if (!accessFor(ctx, interaction, resourceType)) {
     const what = resourceType ?? 'system-level';
-    throw forbidden(`the access token's scopes do not allow ${interaction} on ${what}`);
+    throw insufficientScope(`the access token's scopes do not allow ${interaction} on ${what}`);
   }
 }
 

@@ -1,5 +1,5 @@
 // The token endpoint (RFC 6749 §3.2, §4.1.3, §4.4, §6; SMART App Launch 2.2 "Obtain access token",
-// Backend Services): authorization_code with PKCE, refresh_token with rotation, client_credentials
+// Backend Services): authorization_code with PKCE (always), refresh_token with rotation, client_credentials
 // with system/ scopes. An ordered list of checks; each refusal an RFC 6749 §5.2 error. Grants and
 // refusals are audited (auth-audit.ts).
 import { createGrant, getGrant, getRefreshToken, isRevoked, rotateRefreshToken, useCode } from '../store/auth-grants.js';
@@ -68,9 +68,11 @@ async function authorizationCode(rt: AuthRuntime, { client }: AuthenticatedClien
   const { data } = use;
   if (use.clientId !== client.id || use.tenant !== client.tenant) throw invalidGrant('the authorization code was issued to another client');
   if (body.redirect_uri !== data.redirectUri) throw invalidGrant('redirect_uri does not match the authorization request');
-  if (data.codeChallenge && !verifyPkce(data.codeChallenge, body.code_verifier)) throw invalidGrant('code_verifier does not match the code_challenge');
-  // PKCE downgrade (RFC 9700 §4.8.2): a verifier for a request that carried no challenge is refused.
-  if (!data.codeChallenge && body.code_verifier !== undefined) throw invalidGrant('code_verifier sent, but the authorization request had no code_challenge');
+  // "The EHR SHALL ensure that the code_verifier is present and valid when the code is exchanged" (SMART App
+  // Launch 2 "Obtain authorization code"). The authorize endpoint refuses a request without code_challenge,
+  // so a code without one predates that rule: refused too, which also closes the PKCE downgrade (RFC 9700 §4.8.2).
+  if (!data.codeChallenge) throw invalidGrant('the authorization request had no code_challenge: PKCE is required');
+  if (!verifyPkce(data.codeChallenge, body.code_verifier)) throw invalidGrant('code_verifier does not match the code_challenge');
   await createGrant(rt.db, grantId, client.tenant, client.id, data.grant);
   const out = await issueTokens(rt, data.grant, grantId, data.grant.scopes, { nonce: data.nonce, newRefresh: true });
   // A replay that raced this use revoked the grant before its rows existed: revoke them now, answer nothing.

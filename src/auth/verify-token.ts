@@ -1,7 +1,8 @@
 // Bearer verification for every /fhir request (RFC 6750 §3): no token, or a malformed, badly signed,
-// expired or revoked one, is a 401 with `WWW-Authenticate: Bearer`. Local JWT check plus an in-memory
-// revocation lookup: no database round trip, so it stays within the ≤0.5 ms p50 budget.
-import { unauthorized } from '../errors.js';
+// expired or revoked one, is a 401 with a `WWW-Authenticate: Bearer` challenge (bearer-challenge.ts).
+// Local JWT check plus an in-memory revocation lookup: no database round trip, so it stays within the
+// ≤0.5 ms p50 budget.
+import { invalidToken, noBearer } from './bearer-challenge.js';
 import type { AuthContext } from './context.js';
 import type { AuthRuntime } from './runtime.js';
 import { readAccessToken, type AccessClaims } from './tokens.js';
@@ -38,15 +39,23 @@ async function claimsOf(deps: BearerDeps, token: string): Promise<AccessClaims |
   return claims;
 }
 
-export async function verifyBearer(authorization: string | undefined, deps: BearerDeps): Promise<AuthContext> {
-  if (!authorization) throw unauthorized('an access token is required', 'Bearer realm="fhirgate"');
+/** The claims of the request's live access token of this server; throws the 401 RFC 6750 §3 describes. */
+export async function verifyBearerClaims(authorization: string | undefined, deps: BearerDeps): Promise<AccessClaims> {
+  // No credentials, or another scheme's (Basic …): "the client was unaware that authentication is
+  // necessary or attempted using an unsupported authentication method" — a challenge without error code.
+  if (!authorization || !/^Bearer(\s|$)/i.test(authorization)) throw noBearer('an access token is required (Authorization: Bearer)');
   const m = BEARER.exec(authorization);
-  if (!m) throw unauthorized('the Authorization header is not a Bearer token', 'Bearer realm="fhirgate", error="invalid_request"');
+  // The Bearer scheme with no token, or one outside the b64token syntax: a malformed token (§3.1).
+  if (!m) throw invalidToken('the Bearer credentials are not a well-formed access token');
   const claims = await claimsOf(deps, m[1]);
   if (!claims || deps.revocations.has(claims.jti) || deps.revocations.has(claims.gid)) {
-    throw unauthorized('the access token is invalid, expired or revoked', 'Bearer realm="fhirgate", error="invalid_token"');
+    throw invalidToken('the access token is invalid, expired or revoked');
   }
-  return contextOf(claims);
+  return claims;
+}
+
+export async function verifyBearer(authorization: string | undefined, deps: BearerDeps): Promise<AuthContext> {
+  return contextOf(await verifyBearerClaims(authorization, deps));
 }
 
 export function contextOf(c: AccessClaims): AuthContext {

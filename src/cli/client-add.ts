@@ -1,13 +1,14 @@
 // `fhirgate client add --id ID [--secret S | --jwks-file F | --jwks-url U] [--redirect-uri URI]…
 // [--scope "S …"] [--role ROLE]` (../shared/CONTRACT.md): register or replace a SMART client.
 // No secret and no keys = public; --secret = confidential symmetric (stored as scrypt);
-// keys = confidential asymmetric / backend service (public JWKs only, RS384/ES384).
+// keys = confidential asymmetric / backend service (public JWKs only, RS384/ES384). system/ scopes
+// need keys (SMART Backend Services).
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config.js';
 import type { Db } from '../store/session.js';
 import { upsertClient } from '../store/auth-clients.js';
 import { hashSecret } from '../auth/passwords.js';
-import { isKnownScope, splitScopes } from '../auth/scopes.js';
+import { isKnownScope, parseResourceScope, splitScopes } from '../auth/scopes.js';
 import { parseFlags } from './auth-args.js';
 
 const ROLES = ['clinician', 'patient', 'researcher', 'auditor', 'admin', 'system'];
@@ -39,6 +40,14 @@ export async function run(args: string[], deps: { db: Db; config: Config; tenant
   const scopes = splitScopes(one.scope);
   const unknown = scopes.filter((s) => !isKnownScope(s));
   if (unknown.length) throw new Error(`unknown scope: ${unknown.join(' ')}`);
+  // system/ scopes are a backend service's (SMART Backend Services): "Use of the client credentials grant
+  // type requires that the client SHALL be a 'confidential' client", registered with public keys
+  // (client-confidential-asymmetric), and the token endpoint grants system/ scopes only after
+  // private_key_jwt. A public client (or one with only a secret) could never use them: refused here.
+  const system = scopes.filter((s) => parseResourceScope(s)?.context === 'system');
+  if (system.length && !one['jwks-file'] && !one['jwks-url']) {
+    throw new Error(`system/ scopes (${system.join(' ')}) are for backend services, which authenticate with keys: register with --jwks-file or --jwks-url`);
+  }
   const tenant = one.tenant ?? deps.tenant ?? 'default';
   await upsertClient(deps.db, {
     tenant, id, redirectUris, scopes: scopes.join(' '), role: one.role,

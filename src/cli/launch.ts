@@ -1,15 +1,28 @@
 // `fhirgate launch --patient ID [--encounter ID] [--user U]` (../shared/CONTRACT.md): mint an EHR
 // launch context; prints {"launch":"…"} for the app's launch URL `?iss=<FHIR base>&launch=…`.
+// The context names resources the app reads at once (SMART App Launch 2.2 scopes-and-launch-context:
+// `patient` "indicating that the app was launched in the context of FHIR Patient 123. If the app has any
+// patient-level scopes, they will be scoped to Patient 123"): a patient not stored in the tenant (never
+// written, deleted, or another tenant's), or an encounter not in that patient's compartment, is refused
+// here, with a non-zero exit, rather than handed to an app as a context that names nothing.
 import type { Config } from '../config.js';
 import type { Db } from '../store/session.js';
 import { getUserByName } from '../store/auth-clients.js';
+import { launchContextStored } from '../store/auth-sessions.js';
 import { mintLaunch } from '../auth/launch.js';
 import { parseFlags } from './auth-args.js';
+
+const ID = /^[A-Za-z0-9\-.]{1,64}$/;
 
 export async function run(args: string[], deps: { db: Db; config: Config; tenant?: string }): Promise<Record<string, unknown>> {
   const { one } = parseFlags(args, { single: ['patient', 'encounter', 'user', 'tenant'] });
   if (!one.patient) throw new Error('--patient is required');
+  if (!ID.test(one.patient)) throw new Error('--patient must be a FHIR id');
+  if (one.encounter !== undefined && !ID.test(one.encounter)) throw new Error('--encounter must be a FHIR id');
   const tenant = one.tenant ?? deps.tenant ?? 'default';
+  const stored = await launchContextStored(deps.db, tenant, one.patient, one.encounter);
+  if (!stored.patient) throw new Error(`no Patient/${one.patient} in tenant ${tenant} (never stored, or deleted)`);
+  if (!stored.encounter) throw new Error(`no Encounter/${one.encounter} of Patient/${one.patient} in tenant ${tenant}`);
   if (one.user !== undefined && !(await getUserByName(deps.db, tenant, one.user))) throw new Error(`no user ${one.user}`);
   const launch = await mintLaunch(deps.db, { tenant, patient: one.patient, encounter: one.encounter, username: one.user });
   return { launch };

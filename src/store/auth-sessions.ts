@@ -92,3 +92,19 @@ export async function patientExists(db: Db, tenant: string, actor: string, id: s
     return r.rowCount > 0;
   }, { readOnly: true });
 }
+
+/**
+ * For `fhirgate launch` (the operator acting for the tenant, as a backend service would): whether the
+ * launch patient is a current, undeleted Patient of the tenant, and the launch encounter (if any) a
+ * current, undeleted Encounter in that patient's compartment.
+ */
+export async function launchContextStored(db: Db, tenant: string, patient: string, encounter?: string): Promise<{ patient: boolean; encounter: boolean }> {
+  return withTx(db, { tenant, role: 'system', actor: 'fhirgate-cli', scopes: 'system/Patient.rs system/Encounter.rs' }, async (tx) => {
+    const p = await tx.query(`select 1 from fhir.resource where tenant = $1 and type = 'Patient' and id = $2 and not deleted`, [tenant, patient]);
+    if (encounter === undefined) return { patient: p.rowCount > 0, encounter: true };
+    const e = await tx.query(
+      `select 1 from fhir.resource where tenant = $1 and type = 'Encounter' and id = $2 and not deleted and compartments @> array[$3::text]`,
+      [tenant, encounter, `Patient/${patient}`]);
+    return { patient: p.rowCount > 0, encounter: e.rowCount > 0 };
+  }, { readOnly: true });
+}

@@ -101,7 +101,7 @@ test('errors sent back to the app: response_type, PKCE missing or plain, aud, sc
   const cases: Array<{ o: Record<string, string | undefined>; error: string; desc: RegExp }> = [
     { o: { response_type: 'token' }, error: 'unsupported_response_type', desc: /^unsupported_response_type: / },
     { o: { response_type: undefined }, error: 'invalid_request', desc: /^invalid_request: response_type is required/ },
-    { o: { code_challenge: undefined, code_challenge_method: undefined }, error: 'invalid_request', desc: /^invalid_request: public clients must use PKCE/ },
+    { o: { code_challenge: undefined, code_challenge_method: undefined }, error: 'invalid_request', desc: /^invalid_request: code_challenge is required/ },
     { o: { code_challenge_method: 'plain' }, error: 'invalid_request', desc: /^invalid_request: code_challenge_method must be S256/ },
     { o: { aud: 'https://other.example/fhir' }, error: 'invalid_request', desc: /^invalid_request: aud must be/ },
     { o: { client_id: 'limited', scope: 'patient/Condition.rs user/Encounter.rs' }, error: 'invalid_scope', desc: /^invalid_scope: / },

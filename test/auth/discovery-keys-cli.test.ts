@@ -176,3 +176,43 @@ test('expired and foreign-issuer access tokens are 401 with WWW-Authenticate: Be
   const ok = await signAccessToken({ keys: s.rt.keys, fhirBase: s.fhirBase }, grant, grant.scopes, 300);
   assert.equal((await verifyBearer(`Bearer ${ok.token}`, s.rt)).role, 'system');
 });
+
+test('launch refuses a patient (or encounter) that is not stored in the tenant: one line on stderr, non-zero exit', async () => {
+  const deps = { db: s.db, config: s.config };
+  const put = async (path: string, body: object, method = 'PUT') => {
+    const r = await fetch(`${s.fhirBase}/${path}`, { method, body: method === 'PUT' ? JSON.stringify(body) : undefined,
+      headers: { authorization: `Bearer ${fx.systemToken}`, 'content-type': 'application/fhir+json' } });
+    assert.ok(r.status < 300, `${method} ${path}: ${r.status}`);
+  };
+  await put('Patient/gone', { resourceType: 'Patient', id: 'gone' });
+  await put('Patient/gone', {}, 'DELETE');
+  await put('Encounter/e-p2', { resourceType: 'Encounter', id: 'e-p2', status: 'finished', class: { code: 'AMB' }, subject: { reference: 'Patient/p2' } });
+  await assert.rejects(launchCmd(['--patient', 'nobody'], deps), /Patient\/nobody/);
+  await assert.rejects(launchCmd(['--patient', 'gone'], deps), /Patient\/gone/, 'a deleted patient');
+  await assert.rejects(launchCmd(['--patient', 'p1'], { ...deps, tenant: 'elsewhere' }), /Patient\/p1/, 'another tenant');
+  await assert.rejects(launchCmd(['--patient', 'p1', '--encounter', 'nope'], deps), /Encounter\/nope/);
+  await assert.rejects(launchCmd(['--patient', 'p1', '--encounter', 'e-p2'], deps), /Encounter\/e-p2/, 'an encounter of another patient');
+  assert.ok((await launchCmd(['--patient', 'p2', '--encounter', 'e-p2'], deps)).launch);
+  const n = await s.db.pool.query(`select count(*)::int as n from auth.launch_contexts where patient in ('nobody', 'gone')`);
+  assert.equal(n.rows[0].n, 0, 'no launch context was stored for a refused patient');
+  const env = { ...process.env, DATABASE_URL: s.adminUrl, LOG_LEVEL: 'silent' };
+  const bin = spawnSync(process.execPath, ['bin/fhirgate.js', 'launch', '--patient', 'nobody'], { env, encoding: 'utf8' });
+  assert.notEqual(bin.status, 0);
+  assert.equal(bin.stdout, '');
+  assert.match(bin.stderr, /^fhirgate: .*Patient\/nobody.*\n$/);
+});
+
+test('client add refuses system/ scopes without keys: a backend service authenticates with private_key_jwt', async () => {
+  const deps = { db: s.db, config: s.config };
+  await assert.rejects(clientAdd(['--id', 'pub-sys', '--scope', 'system/*.rs'], deps), /system\/.*--jwks-file/);
+  await assert.rejects(clientAdd(['--id', 'pub-sys', '--redirect-uri', 'https://a.example/cb', '--scope', 'openid user/Patient.rs system/Patient.rs'], deps), /system\//);
+  await assert.rejects(clientAdd(['--id', 'sym-sys', '--secret', 's3cret', '--scope', 'system/Patient.rs'], deps), /system\//);
+  const none = await s.db.pool.query(`select count(*)::int as n from auth.clients where id in ('pub-sys', 'sym-sys')`);
+  assert.equal(none.rows[0].n, 0);
+  // With keys, or without system/ scopes, registration goes on as before.
+  const dir = mkdtempSync(join(tmpdir(), 'fhirgate-cli-'));
+  writeFileSync(join(dir, 'jwks.json'), JSON.stringify({ keys: [fx.rs384.publicJwk] }));
+  assert.equal((await clientAdd(['--id', 'key-sys', '--jwks-file', join(dir, 'jwks.json'), '--scope', 'system/Patient.rs'], deps)).type, 'confidential-asymmetric');
+  assert.equal((await clientAdd(['--id', 'url-sys', '--jwks-url', 'https://keys.example/jwks.json', '--scope', 'system/Patient.rs'], deps)).type, 'confidential-asymmetric');
+  assert.equal((await clientAdd(['--id', 'pub-user', '--redirect-uri', 'https://a.example/cb', '--scope', 'openid patient/*.rs'], deps)).type, 'public');
+});

@@ -1,9 +1,9 @@
 // The authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3, SMART App Launch 2.2 "Obtain
-// authorization code") as an ordered list of checks. Until client_id and redirect_uri are proven,
-// errors are shown as a page and never redirected (§4.1.2.1); after that they go back to the app.
+// authorization code": PKCE required of every app) as an ordered list of checks. Until client_id and
+// redirect_uri are proven, errors are shown as a page and never redirected (§4.1.2.1); after that they
+// go back to the app.
 import { getClient, type ClientRecord } from '../../store/auth-clients.js';
 import { getLaunch, type LaunchRecord } from '../../store/auth-sessions.js';
-import { isPublic } from '../client-auth.js';
 import type { OAuthErrorCode } from '../oauth-error.js';
 import { validChallenge } from '../pkce.js';
 import type { AuthRuntime } from '../runtime.js';
@@ -63,11 +63,14 @@ export async function checkAuthorizeRequest(rt: AuthRuntime, tenant: string, p: 
   if (!p.state) return back('invalid_request', 'state is required');
   // 4. aud must be this server's FHIR base, so a token meant for another server is never issued here.
   if (!p.aud || trim(p.aud) !== trim(rt.fhirBase)) return back('invalid_request', 'aud must be this server\'s FHIR base URL');
-  // 5. PKCE: S256 only; mandatory for public clients.
+  // 5. PKCE, S256 only, for every client, confidential ones too: "All SMART apps SHALL support Proof Key
+  // for Code Exchange (PKCE)" and code_challenge / code_challenge_method are required parameters (SMART
+  // App Launch 2 "Considerations for PKCE Support", "Obtain authorization code"); servers "SHALL NOT
+  // support the plain method".
   if (p.code_challenge_method !== undefined && p.code_challenge_method !== 'S256') return back('invalid_request', 'code_challenge_method must be S256');
-  if (p.code_challenge !== undefined && !validChallenge(p.code_challenge)) return back('invalid_request', 'code_challenge is malformed');
-  if (p.code_challenge !== undefined && p.code_challenge_method === undefined) return back('invalid_request', 'code_challenge_method is required (S256)');
-  if (isPublic(client) && !p.code_challenge) return back('invalid_request', 'public clients must use PKCE (S256)');
+  if (!p.code_challenge) return back('invalid_request', 'code_challenge is required: every client must use PKCE (S256)');
+  if (!validChallenge(p.code_challenge)) return back('invalid_request', 'code_challenge is malformed');
+  if (p.code_challenge_method === undefined) return back('invalid_request', 'code_challenge_method is required (S256)');
   // 6. Scopes the server knows and the registration allows.
   const requested = splitScopes(p.scope);
   const scopes = limitScopes(requested, splitScopes(client.scopes));
