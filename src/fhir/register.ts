@@ -4,7 +4,7 @@
 import { addOperation, addRoute } from './routes.js';
 import { bundle } from './interactions/bundle.js';
 import { metadata } from './operations/metadata.js';
-import { validateOperation } from './operations/validate.js';
+import { validateInTx } from './operations/validate.js';
 import { searchTypeInTx, searchSystemInTx, searchCompartmentInTx } from './interactions/search.js';
 import { patientEverythingInTx } from './operations/everything.js';
 import { reindexInTx } from './operations/reindex.js';
@@ -28,8 +28,9 @@ export function registerAll(): void {
   addRoute({ method: 'GET', pattern: ':type/:id/:ctype', interaction: 'search', handler: { tx: searchCompartmentInTx }, shared: 'search' });
   addRoute({ method: 'POST', pattern: ':type/:id/:ctype/_search', interaction: 'search', handler: { tx: searchCompartmentInTx }, shared: 'search' });
   addRoute({ method: 'POST', pattern: '', interaction: 'create', handler: { plain: bundle }, noScopeCheck: true });
-  // $validate reads nothing it is not given and writes nothing: it needs the same access as a read.
-  addOperation({ name: 'validate', levels: ['type', 'instance'], methods: ['POST'], handler: { plain: validateOperation }, interaction: 'read' });
+  // $validate writes nothing and reads only the instance it names (modes delete, profile) and the tenant's
+  // SearchParameters (a SearchParameter's uniqueness): it needs the same access as a read.
+  addOperation({ name: 'validate', levels: ['type', 'instance'], methods: ['POST'], handler: { tx: validateInTx }, interaction: 'read' });
   addOperation({ name: 'everything', levels: ['instance'], types: ['Patient'], methods: ['GET', 'POST'], handler: { tx: patientEverythingInTx }, interaction: 'read' });
   // $reindex rewrites index rows: it needs write access to the type.
   addOperation({ name: 'reindex', levels: ['type', 'instance'], methods: ['POST'], handler: { tx: reindexInTx }, interaction: 'update' });

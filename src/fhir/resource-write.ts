@@ -15,6 +15,7 @@ import { stamp } from './meta.js';
 import { writeDeidCopy, writeDeidCopies, removeDeidCopy, type StoredVersion } from '../deid/copy.js';
 import { noteTouched } from '../audit/touched.js';
 import { compartmentsOf } from '../store/audit.js';
+import { assertSearchParameterFits } from '../store/search-params-custom.js';
 
 export interface WriteResult {
   stored: StoredResource;
@@ -70,6 +71,12 @@ export async function flushDerivedWrites(tx: Tx): Promise<void> {
 async function store(tx: Tx, prior: StoredResource | undefined, resource: Resource, version: number, now: string, mayDefer = false): Promise<WriteResult> {
   const type = resource.resourceType;
   const id = resource.id as string;
+  if (type === 'SearchParameter') {
+    // One code names one parameter per type (store/search-params-custom.ts); a transaction's earlier
+    // creates are stored first so the check sees them.
+    await flushDerivedWrites(tx);
+    await assertSearchParameterFits(tx, resource as unknown as Record<string, unknown>);
+  }
   const stamped = stamp(resource, id, version, now);
   const index = extractIndex(stamped);
   const content = JSON.stringify(stamped);

@@ -84,8 +84,13 @@ export function expressionFor(resourceType: string, expression: string | undefin
     .join(' | ');
 }
 
-function appliesTo(def: SearchParamDefinition, resourceType: string): boolean {
+function appliesTo(def: Pick<SearchParamDefinition, 'base'>, resourceType: string): boolean {
   return def.base.some((b) => b === resourceType || b === 'Resource' || (b === 'DomainResource' && !NOT_DOMAIN.has(resourceType)));
+}
+
+/** The concrete resource types a definition applies to (its `base`, with Resource and DomainResource expanded). */
+export function typesOf(def: Pick<SearchParamDefinition, 'base'>): string[] {
+  return resourceTypes().filter((t) => appliesTo(def, t));
 }
 
 export function bind(def: SearchParamDefinition, resourceType: string, byUrl: (url: string) => SearchParamDefinition | undefined, custom = false): SearchParam {
