@@ -8,7 +8,7 @@ import type { Services } from './services.js';
 import type { Tx } from '../store/session.js';
 import type { Matched } from './routes.js';
 import { accessFor, assertAllowed } from '../auth/enforce.js';
-import { forbidden } from '../errors.js';
+import { insufficientScope } from '../auth/bearer-challenge.js';
 import { matchCriteria } from './interactions/search.js';
 
 export interface Narrowed {
@@ -21,7 +21,7 @@ export function narrow(req: FhirRequest, m: Matched): Narrowed {
   const access = accessFor(req.ctx, m.interaction, m.type);
   if (!access) {
     assertAllowed(req.ctx, m.interaction, m.type);
-    throw forbidden('access denied');
+    throw insufficientScope('access denied');
   }
   let out = req;
   if (access.patient && (req.ctx.role === 'clinician' || req.ctx.role === 'system')) {
@@ -41,7 +41,7 @@ function searchConstraint(anyOf: Array<Array<[string, string]>>): Array<[string,
     const [name] = names;
     return [[name, anyOf.map((alt) => alt[0][1]).join(',')]];
   }
-  throw forbidden('the granted granular scopes cannot be combined into one search; search with one of them');
+  throw insufficientScope('the granted granular scopes cannot be combined into one search; search with one of them');
 }
 
 /** A read or vread answered 200: the resource must satisfy one granted alternative, else 403. */
@@ -50,5 +50,5 @@ export async function assertGranularRead(tx: Tx, svc: Services, type: string, id
     const hit = await matchCriteria(tx, svc, tx.ctx.tenant, type, [['_id', id], ...alt], 1);
     if (hit.length > 0) return;
   }
-  throw forbidden(`the access token's scopes do not cover this ${type}`);
+  throw insufficientScope(`the access token's scopes do not cover this ${type}`);
 }

@@ -41,6 +41,8 @@ test('a read outside the granted category is 403 with an OperationOutcome; insid
   const denied = await fhirGet(s, 'Observation/o-vital', token);
   assert.equal(denied.status, 403);
   assert.equal(denied.json.resourceType, 'OperationOutcome');
+  // RFC 6750 §3.1: the token lacks the privileges, so the challenge names insufficient_scope.
+  assert.match(denied.headers.get('www-authenticate') ?? '', /^Bearer realm="fhirgate", error="insufficient_scope"/);
 });
 
 test('a type without any granted scope is 403, never an empty Bundle', async () => {

@@ -53,7 +53,9 @@ test('researchers read the de-identified copy by pseudonym; references resolve',
 
 test('researchers never reach identified data and cannot write', async () => {
   assert.equal((await call(server, researcher, 'GET', `Patient/${pat}`)).status, 404, 'identified ids are unknown on the de-identified side');
-  assert.equal((await call(server, researcher, 'POST', 'Patient', { resourceType: 'Patient' })).status, 403);
+  const post = await call(server, researcher, 'POST', 'Patient', { resourceType: 'Patient' });
+  assert.equal(post.status, 403);
+  assert.match(post.headers.get('www-authenticate') ?? '', /error="insufficient_scope"/, 'a write is beyond any researcher token (RFC 6750 §3.1)');
   assert.equal((await call(server, researcher, 'PUT', `Patient/${pseudo('Patient', pat)}`, { resourceType: 'Patient', id: pseudo('Patient', pat) })).status, 403);
   assert.equal((await call(server, researcher, 'DELETE', `Patient/${pseudo('Patient', pat)}`)).status, 403);
   assert.equal((await call(server, researcher, 'GET', `Patient/${pseudo('Patient', pat)}/_history`)).status, 403);

@@ -9,6 +9,7 @@ import type { Tx } from '../../store/session.js';
 import type { TxHandler } from '../routes.js';
 import { readDeid } from '../../store/deid.js';
 import { badRequest, forbidden, notFound } from '../../errors.js';
+import { insufficientScope } from '../../auth/bearer-challenge.js';
 import { deidSearch } from './deid-search.js';
 
 function headers(version: number): Record<string, string> {
@@ -35,7 +36,10 @@ export async function deidVread(req: FhirRequest, tx: Tx): Promise<FhirResponse>
 
 async function refuse(req: FhirRequest): Promise<FhirResponse> {
   const what = req.method === 'GET' || req.method === 'HEAD' ? 'this interaction is not available on de-identified data' : 'researchers cannot write';
-  throw forbidden(what);
+  // A write needs privileges a researcher's token never carries (RFC 6750 §3.1 insufficient_scope); the
+  // interactions the copy does not offer are refused whatever the token.
+  if (req.method === 'GET' || req.method === 'HEAD') throw forbidden(what);
+  throw insufficientScope(what);
 }
 
 /** The handler a researcher gets for a matched route (dispatch calls this for role researcher). */
