@@ -2,7 +2,7 @@
 // [--scope "S …"] [--role ROLE]` (../shared/CONTRACT.md): register or replace a SMART client.
 // No secret and no keys = public; --secret = confidential symmetric (stored as scrypt);
 // keys = confidential asymmetric / backend service (public JWKs only, RS384/ES384). system/ scopes
-// need keys (SMART Backend Services).
+// need keys (SMART Backend Services): a warning otherwise.
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config.js';
 import type { Db } from '../store/session.js';
@@ -21,7 +21,8 @@ function readJwks(file: string): { keys: Array<Record<string, unknown>> } {
   return { keys: parsed.keys.map((k) => Object.fromEntries(Object.entries(k).filter(([n]) => !PRIVATE_MEMBERS.includes(n)))) };
 }
 
-export async function run(args: string[], deps: { db: Db; config: Config; tenant?: string }): Promise<Record<string, unknown>> {
+export async function run(args: string[], deps: { db: Db; config: Config; tenant?: string; warn?: (line: string) => void }): Promise<Record<string, unknown>> {
+  const warn = deps.warn ?? ((line: string) => void process.stderr.write(`warning: ${line}\n`));
   const { one, all } = parseFlags(args, { single: ['id', 'secret', 'jwks-file', 'jwks-url', 'scope', 'role', 'tenant'], repeat: ['redirect-uri'] });
   const id = one.id;
   if (!id || !/^[A-Za-z0-9._~:\-]{1,128}$/.test(id)) throw new Error('--id is required (letters, digits, . _ ~ : -)');
@@ -42,11 +43,12 @@ export async function run(args: string[], deps: { db: Db; config: Config; tenant
   if (unknown.length) throw new Error(`unknown scope: ${unknown.join(' ')}`);
   // system/ scopes are a backend service's (SMART Backend Services): "Use of the client credentials grant
   // type requires that the client SHALL be a 'confidential' client", registered with public keys
-  // (client-confidential-asymmetric), and the token endpoint grants system/ scopes only after
-  // private_key_jwt. A public client (or one with only a secret) could never use them: refused here.
+  // (client-confidential-asymmetric); the token endpoint grants system/ scopes only after private_key_jwt,
+  // and the authorization endpoint never does. A client without keys can never use them: said on stderr,
+  // and registered as given (the contract registers any client its flags describe).
   const system = scopes.filter((s) => parseResourceScope(s)?.context === 'system');
   if (system.length && !one['jwks-file'] && !one['jwks-url']) {
-    throw new Error(`system/ scopes (${system.join(' ')}) are for backend services, which authenticate with keys: register with --jwks-file or --jwks-url`);
+    warn(`system/ scopes (${system.join(' ')}) are for backend services, which authenticate with keys (--jwks-file or --jwks-url); this client cannot use them`);
   }
   const tenant = one.tenant ?? deps.tenant ?? 'default';
   await upsertClient(deps.db, {

@@ -184,3 +184,13 @@ test('authorize refuses plain PKCE, public clients without PKCE, a foreign aud, 
   assert.equal(unknownClient.status, 400);
   assert.equal(unknownClient.headers.get('location'), null);
 });
+
+test('system/ scopes are never granted through a user\'s authorization, even to a client registered without scope limits', async () => {
+  const p = pkce();
+  const c = await code('public', { challenge: p.challenge, scope: 'openid fhirUser system/Patient.rs system/*.cruds user/Patient.rs' });
+  const r = await postForm(s.tokenUrl, { grant_type: 'authorization_code', code: c, redirect_uri: REDIRECT, code_verifier: p.verifier, client_id: 'public' });
+  assert.equal(r.status, 200, r.text);
+  const granted: string[] = r.json.scope.split(' ');
+  assert.ok(granted.includes('user/Patient.rs'), r.json.scope);
+  assert.deepEqual(granted.filter((x) => x.startsWith('system/')), [], 'client credentials (Backend Services) is the only way to system/ scopes');
+});

@@ -177,8 +177,9 @@ test('expired and foreign-issuer access tokens are 401 with WWW-Authenticate: Be
   assert.equal((await verifyBearer(`Bearer ${ok.token}`, s.rt)).role, 'system');
 });
 
-test('launch refuses a patient (or encounter) that is not stored in the tenant: one line on stderr, non-zero exit', async () => {
-  const deps = { db: s.db, config: s.config };
+test('launch warns (stderr, exit 0) about a patient or encounter that is not stored in the tenant, and mints the context', async () => {
+  const warnings: string[] = [];
+  const deps = { db: s.db, config: s.config, warn: (line: string) => void warnings.push(line) };
   const put = async (path: string, body: object, method = 'PUT') => {
     const r = await fetch(`${s.fhirBase}/${path}`, { method, body: method === 'PUT' ? JSON.stringify(body) : undefined,
       headers: { authorization: `Bearer ${fx.systemToken}`, 'content-type': 'application/fhir+json' } });
@@ -187,32 +188,42 @@ test('launch refuses a patient (or encounter) that is not stored in the tenant: 
   await put('Patient/gone', { resourceType: 'Patient', id: 'gone' });
   await put('Patient/gone', {}, 'DELETE');
   await put('Encounter/e-p2', { resourceType: 'Encounter', id: 'e-p2', status: 'finished', class: { code: 'AMB' }, subject: { reference: 'Patient/p2' } });
-  await assert.rejects(launchCmd(['--patient', 'nobody'], deps), /Patient\/nobody/);
-  await assert.rejects(launchCmd(['--patient', 'gone'], deps), /Patient\/gone/, 'a deleted patient');
-  await assert.rejects(launchCmd(['--patient', 'p1'], { ...deps, tenant: 'elsewhere' }), /Patient\/p1/, 'another tenant');
-  await assert.rejects(launchCmd(['--patient', 'p1', '--encounter', 'nope'], deps), /Encounter\/nope/);
-  await assert.rejects(launchCmd(['--patient', 'p1', '--encounter', 'e-p2'], deps), /Encounter\/e-p2/, 'an encounter of another patient');
-  assert.ok((await launchCmd(['--patient', 'p2', '--encounter', 'e-p2'], deps)).launch);
-  const n = await s.db.pool.query(`select count(*)::int as n from auth.launch_contexts where patient in ('nobody', 'gone')`);
-  assert.equal(n.rows[0].n, 0, 'no launch context was stored for a refused patient');
+  const cases: Array<[string[], RegExp | undefined, string, string?]> = [
+    [['--patient', 'nobody'], /Patient\/nobody/, 'never stored'],
+    [['--patient', 'gone'], /Patient\/gone/, 'a deleted patient'],
+    [['--patient', 'p1'], /Patient\/p1/, 'another tenant', 'elsewhere'],
+    [['--patient', 'p1', '--encounter', 'nope'], /Encounter\/nope/, 'an unknown encounter'],
+    [['--patient', 'p1', '--encounter', 'e-p2'], /Encounter\/e-p2/, 'an encounter of another patient'],
+    [['--patient', 'p2', '--encounter', 'e-p2'], undefined, 'both stored'],
+  ];
+  for (const [args, warning, what, tenant] of cases) {
+    warnings.length = 0;
+    const out = await launchCmd(args, tenant ? { ...deps, tenant } : deps);
+    assert.deepEqual(Object.keys(out), ['launch'], what);
+    if (warning) assert.match(warnings.join('\n'), warning, what);
+    else assert.deepEqual(warnings, [], what);
+  }
+  await assert.rejects(launchCmd(['--patient', 'not an id!'], deps), /FHIR id/);
   const env = { ...process.env, DATABASE_URL: s.adminUrl, LOG_LEVEL: 'silent' };
   const bin = spawnSync(process.execPath, ['bin/fhirgate.js', 'launch', '--patient', 'nobody'], { env, encoding: 'utf8' });
-  assert.notEqual(bin.status, 0);
-  assert.equal(bin.stdout, '');
-  assert.match(bin.stderr, /^fhirgate: .*Patient\/nobody.*\n$/);
+  assert.equal(bin.status, 0);
+  assert.match(bin.stdout, /^\{"launch":"[A-Za-z0-9_-]{32}"\}\n$/);
+  assert.match(bin.stderr, /warning: .*Patient\/nobody/);
 });
 
-test('client add refuses system/ scopes without keys: a backend service authenticates with private_key_jwt', async () => {
-  const deps = { db: s.db, config: s.config };
-  await assert.rejects(clientAdd(['--id', 'pub-sys', '--scope', 'system/*.rs'], deps), /system\/.*--jwks-file/);
-  await assert.rejects(clientAdd(['--id', 'pub-sys', '--redirect-uri', 'https://a.example/cb', '--scope', 'openid user/Patient.rs system/Patient.rs'], deps), /system\//);
-  await assert.rejects(clientAdd(['--id', 'sym-sys', '--secret', 's3cret', '--scope', 'system/Patient.rs'], deps), /system\//);
-  const none = await s.db.pool.query(`select count(*)::int as n from auth.clients where id in ('pub-sys', 'sym-sys')`);
-  assert.equal(none.rows[0].n, 0);
-  // With keys, or without system/ scopes, registration goes on as before.
+test('client add warns about system/ scopes without keys (a backend service authenticates with private_key_jwt), and registers as given', async () => {
+  const warnings: string[] = [];
+  const deps = { db: s.db, config: s.config, warn: (line: string) => void warnings.push(line) };
+  assert.equal((await clientAdd(['--id', 'pub-sys', '--scope', 'system/*.rs'], deps)).type, 'public');
+  assert.equal((await clientAdd(['--id', 'sym-sys', '--secret', 's3cret', '--scope', 'system/Patient.rs'], deps)).type, 'confidential-symmetric');
+  assert.equal(warnings.length, 2);
+  for (const w of warnings) assert.match(w, /system\/.*--jwks-file/);
+  // With keys, or without system/ scopes, no warning.
+  warnings.length = 0;
   const dir = mkdtempSync(join(tmpdir(), 'fhirgate-cli-'));
   writeFileSync(join(dir, 'jwks.json'), JSON.stringify({ keys: [fx.rs384.publicJwk] }));
   assert.equal((await clientAdd(['--id', 'key-sys', '--jwks-file', join(dir, 'jwks.json'), '--scope', 'system/Patient.rs'], deps)).type, 'confidential-asymmetric');
   assert.equal((await clientAdd(['--id', 'url-sys', '--jwks-url', 'https://keys.example/jwks.json', '--scope', 'system/Patient.rs'], deps)).type, 'confidential-asymmetric');
   assert.equal((await clientAdd(['--id', 'pub-user', '--redirect-uri', 'https://a.example/cb', '--scope', 'openid patient/*.rs'], deps)).type, 'public');
+  assert.deepEqual(warnings, []);
 });

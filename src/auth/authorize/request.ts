@@ -7,7 +7,7 @@ import { getLaunch, type LaunchRecord } from '../../store/auth-sessions.js';
 import type { OAuthErrorCode } from '../oauth-error.js';
 import { validChallenge } from '../pkce.js';
 import type { AuthRuntime } from '../runtime.js';
-import { isKnownScope, limitScopes, splitScopes } from '../scopes.js';
+import { isKnownScope, limitScopes, parseResourceScope, splitScopes } from '../scopes.js';
 import { sha256 } from '../secrets.js';
 
 export interface AuthorizeRequest {
@@ -71,8 +71,10 @@ export async function checkAuthorizeRequest(rt: AuthRuntime, tenant: string, p: 
   if (!p.code_challenge) return back('invalid_request', 'code_challenge is required: every client must use PKCE (S256)');
   if (!validChallenge(p.code_challenge)) return back('invalid_request', 'code_challenge is malformed');
   if (p.code_challenge_method === undefined) return back('invalid_request', 'code_challenge_method is required (S256)');
-  // 6. Scopes the server knows and the registration allows.
-  const requested = splitScopes(p.scope);
+  // 6. Scopes the server knows and the registration allows. system/ scopes are never granted here: they
+  // are a backend service's, obtained by the client credentials grant (SMART Backend Services), not by a
+  // user's authorization, whatever the client's registration lists.
+  const requested = splitScopes(p.scope).filter((s) => parseResourceScope(s)?.context !== 'system');
   const scopes = limitScopes(requested, splitScopes(client.scopes));
   if (scopes.filter((s) => isKnownScope(s)).length === 0) return back('invalid_scope', 'no grantable scope was requested');
   // 7. EHR launch: the opaque launch value must name a live launch context.
