@@ -1,6 +1,7 @@
 // Paging links for Bundles (R4 http.html#paging): absolute URLs under the FHIR base, carrying the
 // original parameters plus an opaque cursor, so following `next` needs no server-side state.
 import { badRequest } from '../errors.js';
+import { dateRange, isoOf } from '../search/dates.js';
 
 export function encodeCursor(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -28,13 +29,14 @@ export function parseCount(params: Array<[string, string]>, fallback = 20, max =
   return Math.min(Number(v), max);
 }
 
-const INSTANT = /^\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
-
 /**
- * A date or instant parameter (`_since`, `_at`) as an ISO instant. Year 0000 is no FHIR date
+ * A date or instant parameter (`_since`) as an ISO instant: the start of the period its precision covers,
+ * read as search/dates.ts reads every date (the calendar checked, so 2021-02-30 is refused, not rolled
+ * into March; no zone means UTC, never the server's local time). Year 0000 is no FHIR date
  * (datatypes.html#date) and no PostgreSQL one either: refused like any other malformed value.
  */
 export function parseInstant(v: string, name: string): string {
-  if (!INSTANT.test(v) || v.startsWith('0000') || Number.isNaN(Date.parse(v))) throw badRequest(`${name} must be a date or instant, not '${v.slice(0, 40)}'`, [name]);
-  return new Date(v).toISOString();
+  const r = v.startsWith('0000') ? undefined : dateRange(v);
+  if (!r) throw badRequest(`${name} must be a date or instant, not '${v.slice(0, 40)}'`, [name]);
+  return isoOf(r.lo);
 }

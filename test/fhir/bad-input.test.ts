@@ -105,6 +105,8 @@ test('bad If-Match and _count values are 400', async () => {
   assertOutcome(await call(server.fhirBase, 'GET', '_history?_count=-4'), 400);
   assertOutcome(await call(server.fhirBase, 'GET', '_history?_since=yesterday'), 400);
   assertOutcome(await call(server.fhirBase, 'GET', '_history?_since=0000-01-01'), 400);
+  // A day the calendar does not have is refused, not rolled over into March.
+  for (const v of ['2021-02-30', '2021-02-29T10:00:00Z', '2021-04-31', '2021-01-01T24:00:00Z']) assertOutcome(await call(server.fhirBase, 'GET', `_history?_since=${v}`), 400);
   const p = (await call(server.fhirBase, 'POST', 'Patient', { resourceType: 'Patient' })).json.id;
   for (const q of ['_since=0000', '_since=0000-01-01T00:00:00Z', '_since=Tuesday', '_cursor=99999999999999999999']) {
     assertOutcome(await call(server.fhirBase, 'GET', `Patient/${p}/$everything?${q}`), 400);
