@@ -4,9 +4,11 @@
 // Delete: client = Application 110150, server = custodian); entity[patient] per patient (one AuditEvent
 // per patient when several are touched), entity[data] with the (version-specific) reference, entity[query]
 // with the raw query base64-encoded (R4 types entity.query base64Binary), entity[transaction] X-Request-Id.
+// meta.profile names a BALP profile only for an event that conforms to it (balp-profile.ts).
 // Pure: builds rows for the audit store; the store chains and appends them.
 import { newEventId } from './event-id.js';
 import { canonicalJson } from './canonical.js';
+import { claimedProfile } from './balp-profile.js';
 
 export type AuditAction = 'C' | 'R' | 'U' | 'D' | 'E';
 export type AuditOutcome = 0 | 4 | 8 | 12;
@@ -81,16 +83,16 @@ const CUSTODIAN: Coding = { code: 'custodian', display: 'Custodian', system: 'ht
 const RECIPIENT: Coding = { code: 'IRCP', display: 'information recipient', system: PARTICIPATION };
 const AUTHOR: Coding = { code: 'AUT', display: 'author (originator)', system: PARTICIPATION };
 
-/** The BALP profile and the agents' types for an action (BALP's tables; note the direction quirk). */
-function profileOf(f: AuditFacts, patient: boolean): { profile?: string; client: Coding; server: Coding; user: Coding } {
-  const p = (name: string) => `${BALP}/StructureDefinition/IHE.BasicAudit.${patient ? 'Patient' : ''}${name}`;
-  if (f.type) return { client: SOURCE, server: DESTINATION, user: AUTHOR };
+/** The agents' types for an action (BALP's tables; note the direction quirk), and whether the client may carry a role. */
+function kindsOf(f: AuditFacts): { client: Coding; server: Coding; user: Coding; clientRole: boolean } {
+  if (f.type) return { client: SOURCE, server: DESTINATION, user: AUTHOR, clientRole: true };
   switch (f.action) {
-    case 'R': return { profile: p('Read'), client: DESTINATION, server: SOURCE, user: RECIPIENT };
-    case 'C': return { profile: p('Create'), client: SOURCE, server: DESTINATION, user: AUTHOR };
-    case 'U': return { profile: p('Update'), client: SOURCE, server: DESTINATION, user: AUTHOR };
-    case 'D': return { profile: p('Delete'), client: APPLICATION, server: CUSTODIAN, user: AUTHOR };
-    default: return { profile: f.query ? p('Query') : undefined, client: SOURCE, server: DESTINATION, user: RECIPIENT };
+    case 'R': return { client: DESTINATION, server: SOURCE, user: RECIPIENT, clientRole: true };
+    case 'C':
+    case 'U': return { client: SOURCE, server: DESTINATION, user: AUTHOR, clientRole: true };
+    // BALP Delete: agent[client].role 0..0 (also altId, name, location, policy, purposeOfUse).
+    case 'D': return { client: APPLICATION, server: CUSTODIAN, user: AUTHOR, clientRole: false };
+    default: return { client: SOURCE, server: DESTINATION, user: RECIPIENT, clientRole: true };
   }
 }
 
@@ -99,14 +101,14 @@ export function agentOf(a: Actor): string {
   return a.fhirUser ?? a.userId ?? a.username ?? a.clientId ?? '';
 }
 
-function agents(f: AuditFacts, kinds: ReturnType<typeof profileOf>): unknown[] {
+function agents(f: AuditFacts, kinds: ReturnType<typeof kindsOf>): unknown[] {
   const a = f.actor;
   const hasUser = Boolean(a.fhirUser || a.userId || a.username);
   const out: unknown[] = [
     {
       network: a.address ? { address: a.address, type: '2' } : undefined,
       requestor: !hasUser,
-      role: hasUser || !a.role ? undefined : [{ coding: [{ code: a.role, system: ROLE_SYSTEM }] }],
+      role: hasUser || !a.role || !kinds.clientRole ? undefined : [{ coding: [{ code: a.role, system: ROLE_SYSTEM }] }],
       type: { coding: [kinds.client] },
       who: a.clientId ? { identifier: { system: 'urn:fhirgate:client', value: a.clientId } } : { display: 'unidentified client' },
     },
@@ -142,10 +144,16 @@ export const patientEntityJson = (patient: string): string => canonicalJson(pati
 /** Between the patients of a row that stands for several events (a reference never holds a space). */
 export const PATIENT_SEPARATOR = ' ';
 
-/** The entities after entity[patient]: the data (unless it is that patient), the query, the request id. */
-function otherEntities(f: AuditFacts, patient: string | undefined): unknown[] {
+/**
+ * The entities after entity[patient]: the data or the query, and the request id. An event names either
+ * entity[data] (read, create, update, delete) or entity[query] (search, history, operations), never both:
+ * BALP slices entity by `type`, and both are System Object, so a data entity in a Query event fills its
+ * entity[query] slice (role 24, what 0..0) twice, and a query entity in a Read event its entity[data]. The
+ * instance a history or an operation is about is named in its query.
+ */
+function otherEntities(f: AuditFacts): unknown[] {
   const out: unknown[] = [];
-  if (f.resource && f.resource !== patient) {
+  if (f.resource && !f.query) {
     out.push({ role: { code: '4', display: 'Domain Resource', system: OBJECT_ROLE }, type: { code: '2', display: 'System Object', system: ENTITY_TYPE }, what: { reference: f.resource } });
   }
   if (f.query) {
@@ -165,10 +173,11 @@ function otherEntities(f: AuditFacts, patient: string | undefined): unknown[] {
 /**
  * canonicalJson({ ...before, entity, id, ...after }) from the parts' canonical texts. The AuditEvent's keys
  * sort action < agent < entity < id < meta < outcome < outcomeDesc < recorded < resourceType < source <
- * subtype < type, so its canonical text is the parts' texts joined (test/audit/canonical.test.ts).
+ * subtype < type, so its canonical text is the parts' texts joined (test/audit/canonical.test.ts). An event
+ * without entities has no `entity` key: FHIR JSON (json.html) "arrays SHALL NOT be empty".
  */
 function joinEvent(before: string, entity: string, id: string, after: string): string {
-  return `${before.slice(0, -1)},"entity":${entity},"id":${JSON.stringify(id)},${after.slice(1)}`;
+  return `${before.slice(0, -1)}${entity === '[]' ? '' : `,"entity":${entity}`},"id":${JSON.stringify(id)},${after.slice(1)}`;
 }
 
 // Event ids are time-ordered UUIDs (RFC 9562 §5.7, version 7): audit.event's unique (tenant, id) index then
@@ -183,16 +192,17 @@ function joinEvent(before: string, entity: string, id: string, after: string): s
 // The chain hashes the row with its whole list, so no patient can be removed unnoticed. Measured on ×10,
 // `Patient?name=&birthdate=` (ten patients per search, 16 clients): a row per patient cost PostgreSQL
 // 1,400 µs and node 700–990 µs per request (680–790 req/s), one row 600–830 and 470–700 (1,000–1,410 req/s).
-// When the data entity is itself one of the patients its event omits it, so the events differ in more than
-// the patient: those accesses (rare: a read of a Patient whose body names others) keep a row per patient.
-/** The rows for one access: one, or one per touched patient when their events differ in more than the patient. */
+// (Rows written before the data entity was kept in its own patient's event hold one patient each when that
+// entity was one of the patients; they are presented as stored.)
+/** The rows for one access: one row, standing for one event per touched patient (or one event without any). */
 export function buildAuditRows(f: AuditFacts, newId: () => string = newEventId): AuditRow[] {
   const patients = [...new Set(f.patients)].sort();
   const type = f.type ?? REST_TYPE;
-  const kinds = profileOf(f, patients.length > 0);
+  const kinds = kindsOf(f);
+  const profile = claimedProfile(f, patients.length > 0);
   const before = canonicalJson({ action: f.action, agent: agents(f, kinds) });
   const after = canonicalJson({
-    meta: kinds.profile ? { profile: [kinds.profile] } : undefined,
+    meta: profile ? { profile: [profile] } : undefined,
     outcome: String(f.outcome),
     outcomeDesc: f.outcomeDesc,
     recorded: f.recorded,
@@ -204,33 +214,23 @@ export function buildAuditRows(f: AuditFacts, newId: () => string = newEventId):
     subtype: [{ code: f.subtype, system: f.subtypeSystem ?? INTERACTION }],
     type,
   });
-  const others = canonicalJson(otherEntities(f, undefined));
-  // The data entity is left out of the event of the patient it is (a read of Patient/1 names Patient/1 once).
-  let othersWithoutData: string | undefined;
-  const row = (patient: string | undefined, entity: string): AuditRow => {
-    const id = newId();
-    return {
-      id,
-      recorded: f.recorded,
-      type: type.code,
-      subtype: f.subtype,
-      action: f.action,
-      outcome: f.outcome,
-      agent: agentOf(f.actor),
-      patient: patient ?? '',
-      entity: f.resource ? unversioned(f.resource) : '',
-      content: joinEvent(before, entity, id, after),
-    };
-  };
-  if (patients.length === 0) return [row(undefined, others)];
-  if (patients.length > 1 && !(f.resource && patients.includes(f.resource))) {
-    const first = row(patients[0], `[${patientEntityJson(patients[0])}${others === '[]' ? ']' : `,${others.slice(1)}`}`);
-    return [{ ...first, patient: patients.join(PATIENT_SEPARATOR) }];
-  }
-  return patients.map((patient) => {
-    const rest = patient === f.resource ? (othersWithoutData ??= canonicalJson(otherEntities(f, patient))) : others;
-    return row(patient, `[${patientEntityJson(patient)}${rest === '[]' ? ']' : `,${rest.slice(1)}`}`);
-  });
+  const others = canonicalJson(otherEntities(f));
+  // The data entity stays in every patient's event, its own patient's too: BALP PatientRead needs both
+  // entity[patient] and entity[data] (entity 2..*), also when a Patient is read.
+  const entity = patients.length === 0 ? others : `[${patientEntityJson(patients[0])}${others === '[]' ? ']' : `,${others.slice(1)}`}`;
+  const id = newId();
+  return [{
+    id,
+    recorded: f.recorded,
+    type: type.code,
+    subtype: f.subtype,
+    action: f.action,
+    outcome: f.outcome,
+    agent: agentOf(f.actor),
+    patient: patients.join(PATIENT_SEPARATOR),
+    entity: f.resource ? unversioned(f.resource) : '',
+    content: joinEvent(before, entity, id, after),
+  }];
 }
 
 /** HTTP status → R4 audit-event-outcome: 0 success, 4 minor failure (client error, refusal), 8 serious (server). */

@@ -4,6 +4,9 @@
 // entity[patient] and its id swapped, and its id is `<row id>.<k>` (R4 ids allow '.'; row ids are UUIDs,
 // which never contain one). Pure string work on the canonical text balp.ts wrote: inside a JSON string
 // every '"' is escaped, so `,"id":"…"` and `"entity":[{…` can only be the event's own keys.
+// Events written before balp.ts left out an empty `entity` hold `"entity":[]`, which FHIR JSON forbids
+// (json.html: "arrays SHALL NOT be empty"): they are served without it. Only the presentation changes; the
+// stored text, the one the chain hashes, stays as written, so those events still verify.
 import { patientEntityJson, PATIENT_SEPARATOR } from './balp.js';
 import type { StoredAuditRow } from '../store/audit-search.js';
 
@@ -29,10 +32,17 @@ export function parseEventId(id: string): { rowId: string; k: number } | undefin
 
 export const eventId = (rowId: string, k: number): string => (k === 1 ? rowId : `${rowId}.${k}`);
 
+const EMPTY_ENTITY = ',"entity":[],"id":';
+
+/** The stored text as a valid R4 AuditEvent (an empty `entity` left out). */
+function served(content: string): string {
+  return content.includes(EMPTY_ENTITY) ? content.replace(EMPTY_ENTITY, ',"id":') : content;
+}
+
 /** The event of the row's k-th patient (1-based), or undefined when the row has no such patient. */
 export function presentEvent(row: StoredAuditRow, k: number): PresentedAuditEvent | undefined {
   const patients = rowPatients(row.patient);
-  if (k === 1) return { id: row.id, k, patient: patients[0] ?? '', content: row.content };
+  if (k === 1) return { id: row.id, k, patient: patients[0] ?? '', content: served(row.content) };
   if (k > patients.length) return undefined;
   const idKey = `,"id":${JSON.stringify(row.id)},`;
   const first = `"entity":[${patientEntityJson(patients[0])}`;

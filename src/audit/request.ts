@@ -2,6 +2,7 @@
 // rows (balp.ts). The FHIR layer describes the access in plain terms; this module knows nothing of it.
 import { buildAuditRows, outcomeOf, type Actor, type AuditAction, type AuditRow } from './balp.js';
 import { patientsInQuery, patientsInText } from './touched.js';
+import { failureDescription } from './outcome-desc.js';
 
 export interface RestAccess {
   actor: Actor;
@@ -68,9 +69,15 @@ function entityOf(a: RestAccess, subtype: string): string | undefined {
   return etag && a.status < 300 && subtype !== 'read' ? `${type}/${id}/_history/${etag[1]}` : `${type}/${id}`;
 }
 
-/** Query strings keep their values only in the base64 `query`; the description names the parameters. */
-function queryOf(a: RestAccess, subtype: string): { raw: string; description: string } | undefined {
-  if (!subtype.startsWith('search') && !subtype.startsWith('history') && subtype !== 'operation') return undefined;
+/**
+ * Query strings keep their values only in the base64 `query`; the description names the parameters.
+ * Searches, histories and operations carry one; so does a conditional update, patch or delete
+ * (`DELETE Observation?identifier=…`) whose handler did not name the resource it acted on: its criteria are
+ * then all the event can say about what was touched.
+ */
+function queryOf(a: RestAccess, subtype: string, entity: string | undefined): { raw: string; description: string } | undefined {
+  const conditional = (subtype === 'update' || subtype === 'patch' || subtype === 'delete') && a.segments.length === 1 && a.params.length > 0 && !entity;
+  if (!conditional && !subtype.startsWith('search') && !subtype.startsWith('history') && subtype !== 'operation') return undefined;
   const path = a.segments.join('/');
   const qs = new URLSearchParams(a.params as Array<[string, string]>).toString();
   return { raw: `${a.method} ${path}${qs ? `?${qs}` : ''}`, description: `${path}${a.params.length ? `?${[...new Set(a.params.map(([k]) => k))].join('&')}` : ''}` };
@@ -85,15 +92,16 @@ export function restAuditRows(a: RestAccess, server: AuditServer): AuditRow[] {
   }
   patientsInQuery(a.type, a.params, patients);
   if (a.actor.role === 'patient' && a.actor.patient) patients.add(`Patient/${a.actor.patient}`);
+  const resource = entityOf(a, subtype);
   return buildAuditRows({
     actor: a.actor,
     recorded: a.recorded ?? new Date().toISOString(),
     subtype,
     action: ACTIONS[subtype] ?? 'E',
     outcome: outcomeOf(a.status),
-    outcomeDesc: a.status >= 400 ? `${a.status} ${a.message ?? ''}`.trim().slice(0, 500) : undefined,
-    resource: entityOf(a, subtype),
-    query: queryOf(a, subtype),
+    outcomeDesc: a.status >= 400 ? failureDescription(a.status, a.message) : undefined,
+    resource,
+    query: queryOf(a, subtype, resource),
     patients: [...patients],
     requestId: a.requestId,
     server,

@@ -69,14 +69,33 @@ export function patientsInText(text: string | undefined, into: Set<string> = new
   return into;
 }
 
-/** Patient ids a query names: `patient=`, `subject=Patient/…`, or `_id` on Patient. */
+const ID = /^[A-Za-z0-9\-.]{1,64}$/;
+const PATIENT_REF = /^Patient\/[A-Za-z0-9\-.]{1,64}$/;
+
+/**
+ * Patient ids a query names (BALP PatientQuery: "the requestor includes a Patient id … as a query
+ * parameter"): `patient=<id>|Patient/<id>`, `subject=Patient/<id>`, the type modifier
+ * `patient:Patient=<id>` / `subject:Patient=<id>` (search.html#modifiers), and `_id` on Patient. Only
+ * those: a chain (`patient.name=…`, `subject:Patient.birthdate=…`) and the modifiers `:missing`,
+ * `:identifier`, `:text` or another type give a name, a date, an identifier or a flag, never a Patient id,
+ * and read as one they would name a patient that was not asked for and put the value (a name, an MRN)
+ * into entity[patient]. The patients such searches reach are found in the results (patientsInText).
+ */
 export function patientsInQuery(type: string | undefined, params: ReadonlyArray<[string, string]>, into: Set<string> = new Set()): Set<string> {
   for (const [k, v] of params) {
-    const name = k.split(':')[0].split('.')[0];
-    for (const value of v.split(',')) {
-      if ((name === 'patient' || name === 'subject') && /^(Patient\/)?[A-Za-z0-9\-.]{1,64}$/.test(value)) {
-        if (name === 'patient' || value.startsWith('Patient/')) into.add(value.startsWith('Patient/') ? value : `Patient/${value}`);
-      } else if (name === '_id' && type === 'Patient' && /^[A-Za-z0-9\-.]{1,64}$/.test(value)) into.add(`Patient/${value}`);
+    const colon = k.indexOf(':');
+    const name = colon < 0 ? k : k.slice(0, colon);
+    const modifier = colon < 0 ? undefined : k.slice(colon + 1);
+    if (name === 'patient' || name === 'subject') {
+      if (modifier !== undefined && modifier !== 'Patient') continue;
+      // A bare id is a Patient's for `patient` and for the type modifier; `subject` may point elsewhere.
+      const bareIsPatient = name === 'patient' || modifier === 'Patient';
+      for (const value of v.split(',')) {
+        if (PATIENT_REF.test(value)) into.add(value);
+        else if (bareIsPatient && ID.test(value)) into.add(`Patient/${value}`);
+      }
+    } else if (name === '_id' && modifier === undefined && type === 'Patient') {
+      for (const value of v.split(',')) if (ID.test(value)) into.add(`Patient/${value}`);
     }
   }
   return into;

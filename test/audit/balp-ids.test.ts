@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildAuditRows, type AuditFacts } from '../../src/audit/balp.js';
 import { newEventId } from '../../src/audit/event-id.js';
+import { presentEvents } from '../../src/audit/expand.js';
 
 const facts = (patients: string[]): AuditFacts => ({
   actor: { tenant: 't', role: 'system', clientId: 'c' },
@@ -44,27 +45,21 @@ test('ids made within one millisecond still increase, across refills of the rand
   assert.equal(new Set(ids.map((id) => id.slice(-12))).size, ids.length);
 });
 
-test('the events of one access differ only in id and patient; the data entity is left out of its own patient\'s event', () => {
-  const f: AuditFacts = {
-    ...facts(['Patient/b', 'Patient/a', 'Patient/c', 'Patient/a']),
-    subtype: 'search-type',
-    action: 'E',
-    resource: 'Patient/b',
-    query: { raw: 'GET Patient?name=x', description: 'Patient?name' },
-    requestId: 'r-1',
-  };
+test('the events of one access differ only in id and patient; a Patient read names its data entity in every event, its own patient\'s too', () => {
+  // BALP PatientRead: entity 2..*, entity[patient] 1..1 and entity[data] 1..1 (what 1..1), so reading
+  // Patient/b names Patient/b twice in b's event: once as the patient, once as the data read.
+  const f: AuditFacts = { ...facts(['Patient/b', 'Patient/a', 'Patient/c', 'Patient/a']), resource: 'Patient/b', requestId: 'r-1' };
   const rows = buildAuditRows(f);
-  assert.deepEqual(rows.map((r) => r.patient), ['Patient/a', 'Patient/b', 'Patient/c']);
-  const events = rows.map((r) => JSON.parse(r.content));
-  for (const [i, e] of events.entries()) {
-    assert.equal(e.id, rows[i].id);
-    assert.equal(e.entity[0].what.reference, rows[i].patient);
-    assert.equal(e.meta.profile[0], 'https://profiles.ihe.net/ITI/BALP/StructureDefinition/IHE.BasicAudit.PatientQuery');
-  }
+  assert.equal(rows.length, 1, 'one row stands for the three events');
+  assert.equal(rows[0].patient, 'Patient/a Patient/b Patient/c');
+  const events = presentEvents(rows[0]).map((e) => JSON.parse(e.content));
   const refs = (e: { entity: Array<{ what?: { reference?: string } }> }) => e.entity.map((x) => x.what?.reference ?? '-');
-  assert.deepEqual(refs(events[0]), ['Patient/a', 'Patient/b', '-', '-']);
-  assert.deepEqual(refs(events[1]), ['Patient/b', '-', '-']);
-  const same = (e: Record<string, unknown>) => ({ ...e, id: '', entity: (e.entity as unknown[]).filter((x) => !String(JSON.stringify(x)).includes('"Patient/')) });
-  assert.deepEqual(same(events[0]), same(events[2]));
+  assert.deepEqual(events.map(refs), [['Patient/a', 'Patient/b', '-'], ['Patient/b', 'Patient/b', '-'], ['Patient/c', 'Patient/b', '-']]);
+  for (const e of events) {
+    assert.equal(e.meta.profile[0], 'https://profiles.ihe.net/ITI/BALP/StructureDefinition/IHE.BasicAudit.PatientRead');
+    assert.deepEqual(e.entity[1], { role: { code: '4', display: 'Domain Resource', system: 'http://terminology.hl7.org/CodeSystem/object-role' }, type: { code: '2', display: 'System Object', system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type' }, what: { reference: 'Patient/b' } });
+  }
+  const same = (e: Record<string, unknown>) => ({ ...e, id: '', entity: (e.entity as unknown[]).slice(1) });
+  assert.deepEqual(same(events[0]), same(events[1]));
   assert.deepEqual(same(events[1]), same(events[2]));
 });

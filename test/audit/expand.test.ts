@@ -37,13 +37,30 @@ test('an access touching several patients is one row whose events are those a ro
   assert.equal(presentEvent(row, 4), undefined);
 });
 
-test('rows of one or no patient present as themselves; a data entity among the patients keeps a row each', () => {
+test('rows of one or no patient present as themselves; a read of one of the patients is one row too', () => {
   const [one] = buildAuditRows(base(['Patient/a']));
   assert.deepEqual(presentEvents(one), [{ id: one.id, k: 1, patient: 'Patient/a', content: one.content }]);
   const [none] = buildAuditRows(base([]));
   assert.deepEqual(presentEvents(none).map((e) => [e.id, e.patient]), [[none.id, '']]);
-  const read = buildAuditRows({ ...base(['Patient/a', 'Patient/b']), subtype: 'read', action: 'R', query: undefined, resource: 'Patient/b' });
-  assert.deepEqual(read.map((r) => r.patient), ['Patient/a', 'Patient/b']);
+  const f = { ...base(['Patient/a', 'Patient/b']), subtype: 'read', action: 'R' as const, query: undefined, resource: 'Patient/b' };
+  const read = buildAuditRows(f);
+  assert.deepEqual(read.map((r) => r.patient), ['Patient/a Patient/b']);
+  for (const e of presentEvents(read[0])) assert.equal(e.content, buildAuditRows({ ...f, patients: [e.patient] }, () => e.id)[0].content);
+});
+
+test('a row stored with an empty entity list (written before it was left out) is served without it; the stored (hashed) text is not touched', () => {
+  // What balp.ts wrote for an access without patient, data, query or request id: FHIR JSON (json.html)
+  // forbids the empty array, so the presented event drops it; the row (the hashed text) is not touched.
+  const content = '{"action":"E","agent":[{"requestor":true,"type":{"coding":[{"code":"110153","system":"http://dicom.nema.org/resources/ontology/DCM"}]},"who":{"display":"unidentified client"}}],"entity":[],"id":"r-old","outcome":"0","recorded":"2026-11-22T10:00:00.123Z","resourceType":"AuditEvent","source":{"observer":{"display":"fhirgate"}},"subtype":[{"code":"ITI-71","system":"urn:ihe:event-type-code"}],"type":{"code":"110114","system":"http://dicom.nema.org/resources/ontology/DCM"}}';
+  const row = { id: 'r-old', patient: '', entity: '', content };
+  const [e] = presentEvents(row);
+  assert.equal(e.content, content.replace('"entity":[],', ''));
+  assert.equal(JSON.parse(e.content).entity, undefined);
+  assert.equal(row.content, content, 'the stored row is unchanged');
+  // An event built now has no empty entity to drop.
+  const [now] = buildAuditRows({ ...base([]), query: undefined, requestId: undefined });
+  assert.ok(!now.content.includes('"entity"'), now.content);
+  assert.equal(presentEvents(now)[0].content, now.content);
 });
 
 test('event ids: the row id for the first patient, <row id>.<k> after it', () => {

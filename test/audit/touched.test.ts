@@ -2,7 +2,7 @@
 // regular expressions it replaced find, on ordinary bundles and on text built to trip it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { patientsInText } from '../../src/audit/touched.js';
+import { patientsInQuery, patientsInText } from '../../src/audit/touched.js';
 
 const REF = /["/]Patient\/([A-Za-z0-9\-.]{1,64})(?=["/])/g;
 const RESOURCE = /"resourceType":"Patient","id":"([A-Za-z0-9\-.]{1,64})"/g;
@@ -47,5 +47,21 @@ test('the same findings as the regular expressions on 5,000 random texts', () =>
     const n = 1 + rand(40);
     for (let j = 0; j < n; j++) text += pieces[rand(pieces.length)];
     assert.deepEqual(scan(text), byRegex(text), text);
+  }
+});
+
+test('the patients a query names: patient, subject=Patient/…, the :Patient type modifier and Patient?_id; never a chain or another modifier', () => {
+  const named = (type: string, params: Array<[string, string]>) => [...patientsInQuery(type, params)].sort();
+  assert.deepEqual(named('Observation', [['patient', 'p1,Patient/p2']]), ['Patient/p1', 'Patient/p2']);
+  assert.deepEqual(named('Observation', [['subject', 'Patient/p3'], ['subject', 'Group/g1'], ['subject', 'p4']]), ['Patient/p3']);
+  assert.deepEqual(named('Observation', [['subject:Patient', 'p5'], ['patient:Patient', 'Patient/p6']]), ['Patient/p5', 'Patient/p6']);
+  assert.deepEqual(named('Patient', [['_id', 'p7,p8']]), ['Patient/p7', 'Patient/p8']);
+  assert.deepEqual(named('Observation', [['_id', 'o1']]), []);
+  // A chain's value describes the patient (a name, a birth date), a modifier's is an identifier, a flag or
+  // text: none is a Patient id, and none may become an entity[patient].
+  for (const p of [['patient.name', 'Smith'], ['patient.birthdate', '1970-01-01'], ['subject:Patient.name', 'Smith'], ['patient:missing', 'false'],
+    ['patient:identifier', 'MRN123'], ['subject:identifier', 'MRN123'], ['patient:text', 'Smith'], ['subject:Group', 'g1'], ['_id:not', 'p1'], ['_has:Observation:patient:code', 'x']] as Array<[string, string]>) {
+    assert.deepEqual(named('Observation', [p]), [], p.join('='));
+    assert.deepEqual(named('Patient', [p]), [], p.join('='));
   }
 });
