@@ -13,6 +13,9 @@ import { extractIndex } from '../search/extract.js';
 import { deidentify, EXCLUDED_TYPES } from './safe-harbor.js';
 import { pseudonymsFor } from './pseudonym.js';
 import { deidSettings, type DeidSettings } from './settings.js';
+import { carryLexemes } from '../json/lexemes.js';
+import { parseJson } from '../json/parse.js';
+import { stringifyJson } from '../json/stringify.js';
 
 /** 1 January (UTC) of the source's lastUpdated year: all of it a Safe Harbor copy may keep (§164.514(b)(2)(i)(C)). */
 function lastUpdatedYear(resource: object): string {
@@ -27,7 +30,8 @@ function copyOf(tenant: string, resource: object, version: number, compartments:
   if (!d) return undefined;
   return {
     type: String((resource as { resourceType: unknown }).resourceType), id: d.id, version, compartments: d.compartments,
-    content: JSON.stringify(d.resource), keyId: settings.keyId, lastUpdated: lastUpdatedYear(resource),
+    // The decimals the copy keeps unchanged keep their precision as written (src/json/lexemes.ts).
+    content: stringifyJson(carryLexemes(resource, d.resource)), keyId: settings.keyId, lastUpdated: lastUpdatedYear(resource),
     index: extractIndex(d.resource as unknown as Resource), qiBirth: d.qi?.birth, qiSex: d.qi?.sex, qiZip3: d.qi?.zip3,
   };
 }
@@ -49,7 +53,7 @@ export interface StoredVersion {
 export async function writeDeidCopies(tx: Tx, items: readonly StoredVersion[], settings: DeidSettings = deidSettings()): Promise<void> {
   const rows: DeidRow[] = [];
   for (const it of items) {
-    const resource = typeof it.content === 'string' ? (JSON.parse(it.content) as object) : it.content;
+    const resource = typeof it.content === 'string' ? (parseJson(it.content) as object) : it.content;
     const row = copyOf(tx.ctx.tenant, resource, it.version, it.compartments, settings);
     if (row) rows.push(row);
   }
@@ -76,7 +80,7 @@ export async function rebuildDeid(db: Db, tenant: string, settings: DeidSettings
       const page = await identifiedPage(tx, after, 500);
       if (page.length === 0) break;
       const items = page.map((r) => {
-        const resource = JSON.parse(r.content) as Record<string, unknown>;
+        const resource = parseJson(r.content) as Record<string, unknown>;
         return { content: resource, version: Number((resource.meta as { versionId?: string } | undefined)?.versionId ?? 1), compartments: r.compartments };
       });
       await writeDeidCopies(tx, items, settings); // copies and their index rows, one statement per page

@@ -4,6 +4,8 @@ import type { Binary, BundleEntry } from 'fhir/r4';
 import type { FhirRequest, FhirResponse, HttpMethod } from './types.js';
 import type { AuthContext } from '../auth/context.js';
 import { badRequest } from '../errors.js';
+import { parseJson } from '../json/parse.js';
+import { stringifyJson } from '../json/stringify.js';
 
 const METHODS: HttpMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
@@ -28,7 +30,8 @@ export function entryRequest(entry: BundleEntry, index: number, base: string, ct
   if (method === 'PATCH' && entry.resource?.resourceType === 'Binary') {
     // JSON Patch travels as a Binary whose data is the base64 patch document (R4 http.html#patch).
     try {
-      body = JSON.parse(Buffer.from((entry.resource as Binary).data ?? '', 'base64').toString('utf8'));
+      // Its values' decimals keep their lexemes, as a PATCH body's do (../json/parse.ts).
+      body = parseJson(Buffer.from((entry.resource as Binary).data ?? '', 'base64').toString('utf8'));
     } catch {
       throw badRequest(`entry ${index}: the Binary does not hold a JSON Patch document`);
     }
@@ -51,7 +54,7 @@ export function entryResponse(res: FhirResponse, base: string): string {
   // Bundle.entry.response.lastModified is an instant: the version's own, not the HTTP-date's whole seconds.
   if (res.lastUpdated) response.lastModified = new Date(res.lastUpdated).toISOString();
   else if (h['Last-Modified']) response.lastModified = new Date(h['Last-Modified']).toISOString();
-  const body = res.raw ?? (res.body !== undefined ? JSON.stringify(res.body) : undefined);
+  const body = res.raw ?? (res.body !== undefined ? stringifyJson(res.body) : undefined);
   const isOutcome = body !== undefined && body.startsWith('{"resourceType":"OperationOutcome"');
   const fullUrl = h.Location ? h.Location.replace(/\/_history\/[^/]+$/, '') : undefined;
   const parts = [] as string[];

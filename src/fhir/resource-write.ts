@@ -15,6 +15,7 @@ import { stamp } from './meta.js';
 import { writeDeidCopy, writeDeidCopies, removeDeidCopy, type StoredVersion } from '../deid/copy.js';
 import { noteTouched } from '../audit/touched.js';
 import { compartmentsOf } from '../store/audit.js';
+import { stringifyJson } from '../json/stringify.js';
 import { assertSearchParameterFits } from '../store/search-params-custom.js';
 
 export interface WriteResult {
@@ -79,7 +80,8 @@ async function store(tx: Tx, prior: StoredResource | undefined, resource: Resour
   }
   const stamped = stamp(resource, id, version, now);
   const index = extractIndex(stamped);
-  const content = JSON.stringify(stamped);
+  // Decimals as the client wrote them (R4 datatypes.html#decimal: precision is significant; ../json/).
+  const content = stringifyJson(stamped);
   const next = { type, id, version, lastUpdated: now, deleted: false, compartments: index.compartments, content };
   const held = deferred.get(tx);
   let rid = ''; // not known yet for a deferred create (nothing reads it before the flush)

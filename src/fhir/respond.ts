@@ -6,6 +6,8 @@ import type { StoredResource } from '../store/resources.js';
 import { parseSubsetting, subset } from './summary.js';
 import { info } from './outcome.js';
 import { badRequest } from '../errors.js';
+import { parseJson } from '../json/parse.js';
+import { stringifyJson } from '../json/stringify.js';
 
 export function httpDate(instant: string): string {
   return new Date(instant).toUTCString();
@@ -19,11 +21,14 @@ export function historyUrl(base: string, s: Pick<StoredResource, 'type' | 'id' |
   return `${base}/${s.type}/${s.id}/_history/${s.version}`;
 }
 
-/** The body of a stored resource, reduced when the request asks for _summary/_elements. */
+/**
+ * The body of a stored resource, reduced when the request asks for _summary/_elements: re-serialised here,
+ * with the decimals' lexemes (../json/), so the kept elements read as stored.
+ */
 export function resourceBody(req: FhirRequest, s: StoredResource): Pick<FhirResponse, 'raw' | 'body'> {
   const sub = parseSubsetting(req.params);
   if (!sub) return { raw: s.content };
-  return { body: subset(JSON.parse(s.content) as Record<string, unknown>, sub) };
+  return { raw: stringifyJson(subset(parseJson(s.content) as Record<string, unknown>, sub)) };
 }
 
 export type ReturnPreference = 'minimal' | 'representation' | 'OperationOutcome';

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { badRequest } from '../errors.js';
+import { shareLexemes } from '../json/lexemes.js';
 
 type Json = Record<string, unknown>;
 interface TypeElements { summary: string[]; mandatory: string[] }
@@ -62,7 +63,8 @@ export function subset(resource: Json, s: Subsetting): Json {
     const out: Json = {};
     for (const [k, v] of Object.entries(resource)) if (k === 'resourceType' || k === 'id' || keys(k)) out[k] = v;
     out.meta = tag(resource.meta);
-    return out;
+    // Kept members are the resource's own: so are the lexemes of its top-level decimals (../json/lexemes.ts).
+    return shareLexemes(resource, out);
   };
   if (s.elements && s.summary === undefined) {
     return keep((k) => k === 'meta' || matches(k, s.elements!) || matches(k, defs.mandatory));

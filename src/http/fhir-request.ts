@@ -1,12 +1,14 @@
 // Express request → FhirRequest: path segments, ordered parameters (repeats kept), lower-cased headers
-// and the parsed body. Malformed JSON is a 400 OperationOutcome; the raw text is never logged.
+// and the parsed body, its decimals' lexemes kept (R4 datatypes.html#decimal: precision is significant;
+// src/json/parse.ts). Malformed JSON is a 400 OperationOutcome; the raw text is never logged.
 import type { Request } from 'express';
 import type { FhirRequest, HttpMethod } from '../fhir/types.js';
 import type { AuthContext } from '../auth/context.js';
 import { badRequest, unsupportedMediaType } from '../errors.js';
 import { bodyKind } from './negotiate.js';
 import { CONTROL, controlCharIssues } from '../fhir/validation/control-chars.js';
-import { MAX_DEPTH, depthExceeds } from '../fhir/validation/body-shape.js';
+import { MAX_DEPTH } from '../fhir/validation/body-shape.js';
+import { JsonTooDeep, parseJson } from '../json/parse.js';
 
 function segmentsOf(path: string): string[] {
   try {
@@ -47,13 +49,12 @@ export function toFhirRequest(req: Request, ctx: AuthContext): FhirRequest {
       params = [...params, ...new URLSearchParams(text).entries()];
     } else {
       try {
-        body = JSON.parse(text);
+        // The nesting limit (fhir/validation/body-shape.ts) is checked by the parser's own walk of the value,
+        // before any other recursive walk meets the body.
+        body = parseJson(text, { maxDepth: MAX_DEPTH });
       } catch (e) {
+        if (e instanceof JsonTooDeep) throw badRequest(`the body is nested more than ${MAX_DEPTH} levels deep`);
         throw badRequest(`the body is not valid JSON: ${(e as Error).message.replace(/[^\x20-\x7e]/g, '').slice(0, 120)}`);
-      }
-      // Before any recursive walk meets the body (fhir/validation/body-shape.ts).
-      if (text.length > 2 * MAX_DEPTH && depthExceeds(body)) {
-        throw badRequest(`the body is nested more than ${MAX_DEPTH} levels deep`);
       }
       // Only an escape can put a control character or an unpaired surrogate in a parsed string (JSON forbids
       // the first raw; raw bytes that are not UTF-8 decode to U+FFFD): walk the body only then.

@@ -17,6 +17,8 @@ import { locateJsonError } from './json-error.js';
 import { deidRowOf } from '../../deid/copy.js';
 import type { DeidSettings } from '../../deid/settings.js';
 import type { DeidRow } from '../../store/deid.js';
+import { parseJson } from '../../json/parse.js';
+import { stringifyJson } from '../../json/stringify.js';
 
 export interface ImportTask {
   seq: number;
@@ -121,7 +123,7 @@ function prepareValue(value: unknown, src: Source, task: ImportTask, resolved: M
     if (e.existing) return void matched++;
     const stamped = stamp(e.resource as unknown as Resource, e.id, 1, task.now);
     const index = extractIndex(stamped);
-    const content = JSON.stringify(stamped);
+    const content = stringifyJson(stamped); // decimals as written, like the REST path (resource-write.ts)
     const v = { type: e.type, id: e.id, version: 1, lastUpdated: task.now, compartments: index.compartments, content };
     const deid = deidRowOf(task.tenant, stamped, 1, index.compartments, settingsOf(task));
     if (deid) delete (deid.index as { resource?: unknown }).resource; // not needed to write it; costly to clone
@@ -142,7 +144,7 @@ function prepareValue(value: unknown, src: Source, task: ImportTask, resolved: M
 
 function parse(text: string, file: string, firstLine: number, out: TaskResult): { ok: true; value: unknown } | { ok: false } {
   try {
-    return { ok: true, value: JSON.parse(text) };
+    return { ok: true, value: parseJson(text) }; // decimals keep their lexemes (src/json/parse.ts)
   } catch {
     const at = locateJsonError(text, firstLine);
     out.problems.push({ file, line: at.line, message: `malformed JSON at line ${at.line} column ${at.column}: ${at.message}` });

@@ -9,6 +9,9 @@ import { replaceResource } from '../../store/resources.js';
 import { writeCustomIndex } from '../../store/search-index.js';
 import { writeDeidCopies, writeDeidRows, type StoredVersion } from '../../deid/copy.js';
 import type { PreparedItem, PreparedUnit } from './prepare.js';
+import { lexemeOf } from '../../json/lexemes.js';
+import { parseJson } from '../../json/parse.js';
+import { stringifyJson } from '../../json/stringify.js';
 
 export interface WriteCounts {
   created: number;
@@ -20,17 +23,21 @@ export interface WriteCounts {
 /** At most this many resources per COPY and statement, so one huge Bundle does not make one huge statement. */
 const ROUND = 5000;
 
-/** JSON text with object keys sorted: equal for equal content whatever order a source wrote it in. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v === null || typeof v !== 'object') return JSON.stringify(v);
+/**
+ * JSON text with object keys sorted: equal for equal content whatever order a source wrote it in. Numbers
+ * as written (their lexemes, src/json/lexemes.ts): 1.50 and 1.5 differ (R4 datatypes.html#decimal), so a
+ * re-import that only changes a decimal's precision stores a new version.
+ */
+function canonical(v: unknown, holder?: object, key?: string): string {
+  if (Array.isArray(v)) return `[${v.map((x, i) => canonical(x, v, String(i))).join(',')}]`;
+  if (v === null || typeof v !== 'object') return (typeof v === 'number' && holder ? lexemeOf(holder, key!) : undefined) ?? JSON.stringify(v);
   const o = v as Record<string, unknown>;
-  return `{${Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(',')}}`;
+  return `{${Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonical(o[k], o, k)}`).join(',')}}`;
 }
 
 /** The content without meta.versionId and meta.lastUpdated: what "unchanged apart from meta" compares. */
 export function withoutVersionMeta(content: string): string {
-  const r = JSON.parse(content) as { meta?: Record<string, unknown> };
+  const r = parseJson(content) as { meta?: Record<string, unknown> };
   if (r.meta) {
     delete r.meta.versionId;
     delete r.meta.lastUpdated;
@@ -41,9 +48,9 @@ export function withoutVersionMeta(content: string): string {
 
 /** The prepared version-1 text as version `version`: the same text with meta.versionId changed in place. */
 function restamp(content: string, version: number): string {
-  const r = JSON.parse(content) as { meta: Record<string, unknown> };
+  const r = parseJson(content) as { meta: Record<string, unknown> };
   r.meta.versionId = String(version);
-  return JSON.stringify(r);
+  return stringifyJson(r);
 }
 
 const keyOf = (i: { type: string; id: string }) => `${i.type}/${i.id}`;

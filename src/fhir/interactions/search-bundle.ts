@@ -1,9 +1,12 @@
 // searchset Bundles (R4 bundle.html#searchset, search.html#return): self/next/previous links as absolute
 // GET URLs under the FHIR base, entry.fullUrl, search.mode match / include / outcome. Stored resources are
-// spliced in as stored text (no re-serialisation) unless _summary/_elements asks for a subset.
+// spliced in as stored text (no re-serialisation) unless _summary/_elements asks for a subset, which is
+// re-serialised with its decimals' lexemes (../../json/).
 import { randomUUID } from 'node:crypto';
 import { subset, type Subsetting } from '../summary.js';
 import { outcome } from '../outcome.js';
+import { parseJson } from '../../json/parse.js';
+import { stringifyJson } from '../../json/stringify.js';
 
 export interface BundleEntry { type: string; id: string; content: string; mode: 'match' | 'include' }
 
@@ -18,7 +21,7 @@ export interface BundleInput {
 }
 
 function body(e: BundleEntry, s: Subsetting | undefined): string {
-  return s ? JSON.stringify(subset(JSON.parse(e.content) as Record<string, unknown>, s)) : e.content;
+  return s ? stringifyJson(subset(parseJson(e.content) as Record<string, unknown>, s)) : e.content;
 }
 
 export function searchsetText(b: BundleInput): string {

@@ -20,6 +20,8 @@ import { writeResponse, parseETag, versionHeaders, returnPreference } from '../r
 import { findMatches, parseCriteria } from '../criteria.js';
 import { collectReferences, conditionalTarget } from '../import/references.js';
 import { info } from '../outcome.js';
+import { applyJsonPatch } from '../json-patch.js';
+import { parseJson } from '../../json/parse.js';
 
 export function now(): string {
   return new Date().toISOString();
@@ -119,7 +121,8 @@ export async function patch(req: FhirRequest, tx: Tx, svc: Services): Promise<Fh
   if (error) throw badRequest(`invalid JSON Patch: ${error.name}`);
   let patched: Resource;
   try {
-    patched = jsonpatch.applyPatch(JSON.parse(current.content), ops as jsonpatch.Operation[], true, false).newDocument as Resource;
+    // The stored text parsed with its decimals' lexemes, patched in place (../json-patch.ts keeps them).
+    patched = applyJsonPatch(parseJson(current.content), ops as jsonpatch.Operation[]) as Resource;
   } catch (e) {
     // A failed `test` operation or a path that does not exist: the patch cannot be applied (RFC 6902 §5).
     throw unprocessable(`the patch could not be applied: ${(e as { name?: string }).name ?? 'error'}`);
