@@ -15,6 +15,9 @@ module.exports = {
       from: { path: '^src/(fhir|auth|search|registry|audit|deid|analytics|bulk)/' }, to: { path: '^src/(http|cli)/' } },
     { name: 'leaves-import-no-layer', severity: 'error',
       from: { path: '^src/(registry|errors|config|log|ports)' }, to: { path: '^src/(http|auth|fhir|search|store|cli|audit|deid)/' } },
+    // JSON text in and out (decimal lexemes kept) is a leaf every layer may use; it uses none of them.
+    { name: 'json-is-a-leaf', severity: 'error',
+      from: { path: '^src/json/' }, to: { path: '^src/', pathNot: '^src/json/' } },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

@@ -3,6 +3,8 @@
 import type { Response } from 'express';
 import type { FhirResponse } from '../fhir/types.js';
 import type { JsonFlavour } from './negotiate.js';
+import { parseJson } from '../json/parse.js';
+import { stringifyJson } from '../json/stringify.js';
 
 export function send(res: Response, r: FhirResponse, flavour: JsonFlavour, opts: { pretty?: boolean; head?: boolean } = {}): void {
   res.status(r.status);
@@ -12,7 +14,8 @@ export function send(res: Response, r: FhirResponse, flavour: JsonFlavour, opts:
     res.end();
     return;
   }
-  if (opts.pretty) text = JSON.stringify(JSON.parse(text), null, 2);
+  // Indented from the parsed text with its numbers' lexemes kept: a decimal's precision survives _pretty.
+  if (opts.pretty) text = stringifyJson(parseJson(text), 2);
   res.setHeader('Content-Type', `${flavour}; charset=utf-8`);
   if (opts.head) {
     res.setHeader('Content-Length', Buffer.byteLength(text));

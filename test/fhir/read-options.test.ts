@@ -61,3 +61,12 @@ test('_pretty=true indents the same JSON', async () => {
   assert.match(r.text, /\n {2}"resourceType": "Patient"/);
   assert.equal(r.json.id, 'ro-1');
 });
+
+test('_pretty=true keeps a decimal as it was written (R4 datatypes.html#decimal)', async () => {
+  const body = '{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueQuantity":{"value":1.50,"unit":"mg"}}';
+  const c = await fetch(`${server.fhirBase}/Observation`, { method: 'POST', body, headers: { 'content-type': 'application/fhir+json' } });
+  assert.equal(c.status, 201);
+  const id = ((await c.json()) as { id: string }).id;
+  const r = await call(server.fhirBase, 'GET', `Observation/${id}?_pretty=true`);
+  assert.match(r.text, /"value": 1\.50,/);
+});
