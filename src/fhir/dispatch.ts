@@ -64,6 +64,20 @@ async function auditFailure(req: FhirRequest, m: Matched | undefined, e: unknown
   }
 }
 
+/**
+ * A request refused before dispatch, while it was being read (its body is not JSON, say): recorded like any
+ * other refusal ("every … refusal writes one AuditEvent"), under the route its URL names if it names one.
+ */
+export async function auditRefused(req: FhirRequest, e: unknown, svc: Services): Promise<void> {
+  let m: Matched | undefined;
+  try {
+    m = match(req);
+  } catch {
+    // no route: the event names the path alone
+  }
+  await auditFailure(req, m, e, svc);
+}
+
 export async function dispatch(req: FhirRequest, svc: Services): Promise<FhirResponse> {
   let m: Matched | undefined;
   try {

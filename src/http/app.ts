@@ -8,8 +8,8 @@ import type { AuthContext } from '../auth/context.js';
 import type { Services } from '../fhir/services.js';
 import type { FhirRequest } from '../fhir/types.js';
 import { developmentContext, anonymousContext } from '../auth/context.js';
-import { dispatch } from '../fhir/dispatch.js';
-import { toFhirRequest } from './fhir-request.js';
+import { auditRefused, dispatch } from '../fhir/dispatch.js';
+import { refusedRequest, toFhirRequest } from './fhir-request.js';
 import { send } from './fhir-response.js';
 import { negotiate } from './negotiate.js';
 import { errorMiddleware } from './error-middleware.js';
@@ -83,7 +83,12 @@ export function createApp(deps: AppDeps): Express {
       if (config.authOff) ctx = { ...developmentContext(), address: req.ip };
       else if (isPublic(req.path)) ctx = { ...anonymousContext(), address: req.ip };
       else ctx = await authenticate(deps, req);
-      fr = toFhirRequest(req, ctx);
+      try {
+        fr = toFhirRequest(req, ctx);
+      } catch (e) {
+        await auditRefused(refusedRequest(req, ctx), e, svc);
+        throw e;
+      }
       const out = await dispatch(fr, svc);
       send(res, out, flavour, { pretty: req.query._pretty === 'true', head: req.method === 'HEAD' });
       log.debug({ method: req.method, status: out.status, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'fhir');

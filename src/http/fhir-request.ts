@@ -31,6 +31,22 @@ function refuseControl(where: string, text: string): void {
   if (m) throw badRequest(`${where} holds the control character U+${m[0].charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()}, which FHIR strings may not contain`);
 }
 
+/**
+ * What can be said of a request refused while it was being read (a body that is not JSON, a control
+ * character): method, path and headers, no parameters and no body, for the AuditEvent of the refusal.
+ */
+export function refusedRequest(req: Request, ctx: AuthContext): FhirRequest {
+  const headers: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  let segments: string[] = [];
+  try {
+    segments = segmentsOf(req.path).map((s) => s.replace(CONTROL, '?'));
+  } catch {
+    // a path that is not percent-encoded correctly: the event names no path
+  }
+  return { method: req.method.toUpperCase() as HttpMethod, segments, params: [], headers, ctx };
+}
+
 export function toFhirRequest(req: Request, ctx: AuthContext): FhirRequest {
   const method = req.method.toUpperCase() as HttpMethod;
   const headers: Record<string, string | undefined> = {};

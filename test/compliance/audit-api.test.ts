@@ -8,7 +8,8 @@ import type pg from 'pg';
 import { verifyAudit } from '../../src/audit/verify.js';
 import { loadTrustedKeys } from '../../src/audit/signing.js';
 import { presentEvents } from '../../src/audit/expand.js';
-import { startRoleServer, call, ownerClient, SYSTEM } from './helpers.js';
+import { startRoleServer, call, ownerClient, SYSTEM, bearer } from './helpers.js';
+import { call as rawCall } from '../helpers/http.js';
 
 type Server = Awaited<ReturnType<typeof startRoleServer>>;
 type J = any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -96,6 +97,19 @@ test('refusals and failures are recorded in their own transaction', async () => 
   assert.equal(noScope.reply.status, 403);
   assert.deepEqual(noScope.events.map((e) => [e.subtype, e.outcome]), [['read', 4]]);
   assert.match(noScope.events[0].json.outcomeDesc, /^403/);
+});
+
+test('a body refused while it is read (not JSON, a control character) is recorded too', async () => {
+  for (const [body, why] of [['{"resourceType": "Patient", ', /not valid JSON/], ['{"resourceType":"Patient","gender":"\\u0001"}', /control character/]] as const) {
+    const id = randomUUID();
+    const reply = await rawCall(server.fhirBase, 'POST', 'Patient', body, { authorization: bearer(clinician), 'x-request-id': id });
+    assert.equal(reply.status, 400, reply.text);
+    assert.match(reply.json.issue[0].diagnostics, why);
+    const events = await eventsOf(id);
+    assert.deepEqual(events.map((e) => [e.action, e.subtype, e.outcome]), [['C', 'create', 4]]);
+    assert.match(events[0].json.outcomeDesc, /^400/);
+    assert.ok(events[0].json.agent.some((a: J) => a.who?.identifier?.value === 'ehr-app'), 'the client is named');
+  }
 });
 
 test('one AuditEvent per patient when an access spans several, stored as one chained row', async () => {
