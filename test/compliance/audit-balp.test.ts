@@ -70,7 +70,7 @@ test('the events of real requests are valid R4 AuditEvents that meet the BALP pr
     { name: 'create', method: 'POST', path: 'Observation', body: obs(p2), status: 201, patients: [`Patient/${p2}`], profile: 'PatientCreate' },
     { name: 'update Patient', method: 'PUT', path: `Patient/${p2}`, body: { resourceType: 'Patient', id: p2, name: [{ family: 'Other' }], gender: 'other' }, status: 200, patients: [`Patient/${p2}`], profile: 'PatientUpdate' },
     { name: 'delete by a backend', ctx: SYSTEM, method: 'DELETE', path: `Organization/${org}`, status: 200, patients: [], profile: 'Delete' },
-    { name: 'conditional delete', method: 'DELETE', path: `Observation?identifier=urn:o|o-${p2}`, status: 200, patients: [`Patient/${p2}`], profile: undefined },
+    { name: 'conditional delete', method: 'DELETE', path: `Observation?identifier=urn:o|o-${p2}`, status: 200, patients: [`Patient/${p2}`], profile: 'PatientDelete' },
     { name: 'transaction', method: 'POST', path: '', body: { resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'POST', url: 'Observation' }, resource: obs(p1) }, { request: { method: 'POST', url: 'Observation' }, resource: obs(p2) }] }, status: 200, patients: [`Patient/${p1}`, `Patient/${p2}`] },
     { name: 'batch', method: 'POST', path: '', body: { resourceType: 'Bundle', type: 'batch', entry: [{ request: { method: 'GET', url: `Patient/${p2}` } }] }, status: 200 },
     { name: '400 search', method: 'GET', path: `Patient?birthdate=${NAME}`, status: 400, profile: undefined },
@@ -111,10 +111,11 @@ test('the events of real requests are valid R4 AuditEvents that meet the BALP pr
     if ('profile' in r) for (const e of evs) assert.equal(profile(e), r.profile, `${r.name}: ${JSON.stringify(e.meta)}`);
     if (r.data) for (const e of evs) assert.deepEqual(dataOf(e), r.data, `${r.name}: entity[data]`);
   }
-  // The conditional delete says what it deleted by: its criteria, base64.
+  // The conditional delete names the resource its criteria found and it deleted (entity[data]), no query entity.
   const cd = byRequest.get('conditional delete')![0];
-  const q = cd.entity.find((x: J) => x.role?.code === '24');
-  assert.equal(Buffer.from(q.query, 'base64').toString(), `DELETE Observation?identifier=${encodeURIComponent(`urn:o|o-${p2}`)}`);
+  const createdRef = dataOf(byRequest.get('create')![0])[0] as string;
+  assert.deepEqual(dataOf(cd), [createdRef.replace(/\/_history\/\d+$/, '')]);
+  assert.ok(!cd.entity.some((x: J) => x.role?.code === '24'));
   // The backend's delete: Application 110150 without a role; the requestor is the client.
   const bd = byRequest.get('delete by a backend')![0];
   assert.deepEqual([bd.agent[0].type.coding[0].code, bd.agent[0].role, bd.agent[0].requestor, bd.agent[0].who.identifier.value], ['110150', undefined, true, SYSTEM.clientId]);

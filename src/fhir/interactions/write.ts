@@ -160,5 +160,8 @@ export async function conditionalDelete(req: FhirRequest, tx: Tx, svc: Services)
   const matches = await findMatches(tx, svc, type, searchParams(req));
   if (matches.length > 1) throw preconditionFailed('the criteria matched more than one resource');
   if (matches.length === 0) return deleted(req, 'no resource matched the criteria; nothing was deleted');
-  return remove({ ...req, segments: [type, matches[0].id] }, tx);
+  const res = await remove({ ...req, segments: [type, matches[0].id] }, tx);
+  // The URL names criteria, not the resource: its AuditEvent names what was deleted (BALP Delete entity[data]).
+  res.audit = { ...res.audit, entity: `${type}/${matches[0].id}` };
+  return res;
 }
