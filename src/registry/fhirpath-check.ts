@@ -5,7 +5,7 @@
 // and name only elements the R4 model has: a misspelt element is valid FHIRPath that silently matches nothing.
 import fhirpath from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4';
-import { splitUnion } from './search-params.js';
+import { splitTopLevel, splitUnion } from './search-params.js';
 
 const model = r4 as unknown as {
   path2Type: Record<string, string>;
@@ -30,24 +30,6 @@ export function fhirpathProblem(expression: string, resourceType: string, opts: 
     return `'${expression.slice(0, 200)}' cannot be evaluated: ${firstLine(e)}`;
   }
   return opts.elements === false ? undefined : unknownElement(expression, resourceType);
-}
-
-/** Splits at top-level dots (outside parentheses and quotes). */
-function steps(s: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let quote = false;
-  let start = 0;
-  for (let i = 0; i < s.length; i++) {
-    const ch = s[i];
-    if (ch === "'" && s[i - 1] !== '\\') quote = !quote;
-    else if (quote) continue;
-    else if (ch === '(') depth++;
-    else if (ch === ')') depth--;
-    else if (ch === '.' && depth === 0) { out.push(s.slice(start, i).trim()); start = i + 1; }
-  }
-  out.push(s.slice(start).trim());
-  return out;
 }
 
 /** `(A.b)` → `A.b` when the parentheses enclose the whole text. */
@@ -82,7 +64,7 @@ function unknownElement(expression: string, resourceType: string): string | unde
     let part = unwrap(raw);
     const as = /^(.*\S)\s+as\s+([A-Za-z]+)$/.exec(part);
     if (as) part = `${unwrap(as[1])}.ofType(${as[2]})`;
-    const list = steps(part).map(unwrap);
+    const list = splitTopLevel(part, '.').map(unwrap);
     let path: string | undefined = resourceType;
     if (/^[A-Z]/.test(list[0] ?? '')) {
       // Parts rooted at another type were set aside by expressionFor; Resource/DomainResource mean this type.

@@ -46,8 +46,11 @@ export const resourceTypes = once(() => loadCapabilityJson<string[]>('search-par
 const typeSet = once(() => new Set(resourceTypes()));
 export const isResourceType = (t: string): boolean => typeSet().has(t);
 
-/** Splits an expression at top-level `|` (outside parentheses and quotes). */
-export function splitUnion(expression: string): string[] {
+/**
+ * Splits a FHIRPath expression at each top-level `sep` (outside parentheses and quoted strings), trimming
+ * the parts: `|` for the union's parts, `.` for the steps of a path.
+ */
+export function splitTopLevel(expression: string, sep: '|' | '.'): string[] {
   const parts: string[] = [];
   let depth = 0;
   let quote = false;
@@ -58,13 +61,18 @@ export function splitUnion(expression: string): string[] {
     else if (quote) continue;
     else if (ch === '(') depth++;
     else if (ch === ')') depth--;
-    else if (ch === '|' && depth === 0) {
+    else if (ch === sep && depth === 0) {
       parts.push(expression.slice(start, i).trim());
       start = i + 1;
     }
   }
   parts.push(expression.slice(start).trim());
-  return parts.filter((p) => p.length > 0);
+  return parts;
+}
+
+/** Splits an expression at top-level `|` (outside parentheses and quotes). */
+export function splitUnion(expression: string): string[] {
+  return splitTopLevel(expression, '|').filter((p) => p.length > 0);
 }
 
 /** The root type an expression part starts from (`(Observation.value.ofType(X))` → Observation), if any. */

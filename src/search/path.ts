@@ -6,7 +6,7 @@
 // know a Coding from an Identifier. `resolve() is T` keeps references whose target type is T (no IO at write time).
 import fhirpath from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4';
-import { splitUnion } from '../registry/search-params.js';
+import { splitTopLevel, splitUnion } from '../registry/search-params.js';
 
 export interface Node { v: unknown; t: string; path?: string }
 export type Evaluator = (resource: Record<string, unknown>) => Node[];
@@ -58,23 +58,6 @@ function unwrap(s: string): string {
   return s;
 }
 
-function splitSteps(s: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let quote = false;
-  let start = 0;
-  for (let i = 0; i < s.length; i++) {
-    const ch = s[i];
-    if (ch === "'") quote = !quote;
-    else if (quote) continue;
-    else if (ch === '(') depth++;
-    else if (ch === ')') depth--;
-    else if (ch === '.' && depth === 0) { out.push(s.slice(start, i)); start = i + 1; }
-  }
-  out.push(s.slice(start));
-  return out;
-}
-
 function parseStep(s: string): Step | undefined {
   let m: RegExpExecArray | null;
   if (/^[a-z_][A-Za-z0-9_]*$/.test(s)) return { k: 'field', name: s, memo: new Map() };
@@ -93,7 +76,7 @@ function planPart(part: string, resourceType: string): PathPlan | undefined {
   let s = unwrap(part);
   const as = /^(.*\S)\s+as\s+([A-Za-z]+)$/.exec(s);
   if (as) s = `${unwrap(as[1])}.ofType(${as[2]})`;
-  const raw = splitSteps(s);
+  const raw = splitTopLevel(s, '.');
   let root = false;
   if (raw[0] === resourceType || raw[0] === 'Resource' || raw[0] === 'DomainResource') { raw.shift(); root = true; }
   else if (/^[A-Z]/.test(raw[0])) return undefined;
