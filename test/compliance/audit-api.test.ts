@@ -112,6 +112,15 @@ test('a body refused while it is read (not JSON, a control character) is recorde
   }
 });
 
+test('a batch entry\'s own AuditEvent carries the batch request\'s X-Request-Id (BALP entity[transaction])', async () => {
+  const batch = await traced(clinician, 'POST', '', { resourceType: 'Bundle', type: 'batch', entry: [
+    { request: { method: 'GET', url: `Patient/${p1}` } },
+    { resource: { resourceType: 'Observation', status: 'final', code: { text: 'b' }, subject: { reference: `Patient/${p1}` } }, request: { method: 'POST', url: 'Observation' } },
+  ] });
+  assert.equal(batch.reply.status, 200);
+  assert.deepEqual([...new Set(batch.events.map((e) => e.subtype))].sort(), ['batch', 'create', 'read']);
+});
+
 test('one AuditEvent per patient when an access spans several, stored as one chained row', async () => {
   await call(server, SYSTEM, 'POST', 'Observation', { resourceType: 'Observation', status: 'final', code: { text: 'a' }, subject: { reference: `Patient/${p2}` } });
   const h = await traced(SYSTEM, 'GET', 'Observation/_history');

@@ -29,9 +29,12 @@ function asBundle(body: unknown): Bundle {
   return b;
 }
 
-/** Entries answer with the Bundle request's Prefer (http.html#transaction-response). */
+/**
+ * Entries answer with the Bundle request's Prefer (http.html#transaction-response), and carry its
+ * X-Request-Id, so a batch entry's own AuditEvent names the request it came in (BALP entity[transaction]).
+ */
 function withPrefer(entry: FhirRequest, outer: FhirRequest): FhirRequest {
-  return { ...entry, headers: { ...entry.headers, prefer: outer.headers.prefer } };
+  return { ...entry, headers: { ...entry.headers, prefer: outer.headers.prefer, 'x-request-id': outer.headers['x-request-id'] } };
 }
 
 /**
