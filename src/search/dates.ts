@@ -9,7 +9,18 @@ export interface Range { lo: number; hi: number }
 
 const RE = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
 
-const daysIn = (y: number, m: number): number => new Date(Date.UTC(y, m, 0)).getUTCDate();
+/** 400 Gregorian years, which repeat the calendar exactly (146,097 days). */
+const FOUR_CENTURIES = 146_097 * 86_400_000;
+/**
+ * Date.UTC for every year: Date.UTC reads a year 0–99 as 1900–1999 (ECMA-262 MakeFullYear), which made a
+ * birthDate 0019-05-03 (a valid FHIR date, often a typing error) the range of 1919-05-03 and `birthdate=0050`
+ * a search for 1950. Such years are computed 400 years later and moved back.
+ */
+function utc(y: number, mo: number, d = 1, h = 0, mi = 0, s = 0): number {
+  return y >= 0 && y < 100 ? Date.UTC(y + 400, mo, d, h, mi, s) - FOUR_CENTURIES : Date.UTC(y, mo, d, h, mi, s);
+}
+
+const daysIn = (y: number, m: number): number => new Date(utc(y, m, 0)).getUTCDate();
 
 /** The range a FHIR date/dateTime/instant (or a search value with partial precision) covers; undefined if malformed. */
 export function dateRange(text: string): Range | undefined {
@@ -20,9 +31,9 @@ export function dateRange(text: string): Range | undefined {
   const d = m[3] === undefined ? undefined : Number(m[3]);
   if (mo !== undefined && (mo < 1 || mo > 12)) return undefined;
   if (d !== undefined && (d < 1 || d > daysIn(y, mo!))) return undefined;
-  if (mo === undefined) return { lo: Date.UTC(y, 0, 1), hi: Date.UTC(y + 1, 0, 1) };
-  if (d === undefined) return { lo: Date.UTC(y, mo - 1, 1), hi: Date.UTC(y, mo, 1) };
-  if (m[4] === undefined) return { lo: Date.UTC(y, mo - 1, d), hi: Date.UTC(y, mo - 1, d + 1) };
+  if (mo === undefined) return { lo: utc(y, 0, 1), hi: utc(y + 1, 0, 1) };
+  if (d === undefined) return { lo: utc(y, mo - 1, 1), hi: utc(y, mo, 1) };
+  if (m[4] === undefined) return { lo: utc(y, mo - 1, d), hi: utc(y, mo - 1, d + 1) };
   const h = Number(m[4]);
   const mi = Number(m[5]);
   const s = m[6] === undefined ? undefined : Number(m[6]);
@@ -35,7 +46,7 @@ export function dateRange(text: string): Range | undefined {
     if (oh > 14 || om > 59) return undefined;
     offset = (tz[0] === '-' ? -1 : 1) * (oh * 60 + om) * 60_000;
   }
-  const base = Date.UTC(y, mo - 1, d, h, mi, s ?? 0) - offset;
+  const base = utc(y, mo - 1, d, h, mi, s ?? 0) - offset;
   if (s === undefined) return { lo: base, hi: base + 60_000 };
   const frac = m[7];
   if (frac === undefined) return { lo: base, hi: base + 1000 };

@@ -32,6 +32,9 @@ function lex(s: string): Tok[] {
   return out;
 }
 
+/** Deepest nesting of parentheses and not( ) in one _filter. */
+const MAX_DEPTH = 32;
+
 const ORDERED: Record<string, Prefix> = { eq: 'eq', ne: 'ne', gt: 'gt', lt: 'lt', ge: 'ge', le: 'le', sa: 'sa', eb: 'eb', ap: 'ap' };
 const STRING_OPS: Record<string, StringOp> = { eq: 'equals', co: 'contains', sw: 'starts', ew: 'ends' };
 
@@ -47,6 +50,7 @@ function applyOp(e: Expr, op: string, value: string): Expr {
     if (!ORDERED[op]) throw paramError('_filter', `_lastUpdated does not support ${op}`);
     return { ...e, values: [`${op}${value}`] };
   }
+  if ((e.k === 'and' || e.k === 'or') && (op === 'eq' || op === 'ne')) return op === 'eq' ? e : { k: 'not', item: e }; // url|version (canonical.ts)
   if (e.k !== 'value') throw paramError('_filter', `${op} cannot be applied here`);
   if (op === 'pr') return { k: 'missing', name: e.name, ps: e.ps, missing: value === 'false' };
   const t = e.ps.type;
@@ -91,28 +95,30 @@ export function parseFilter(text: string, types: string[], ctx: ResolveCtx): Exp
     }
     return applyOp(e, o, val.v);
   };
-  const unary = (): Expr => {
-    if (peekWord('not') && toks[i + 1]?.t === '(') { i++; return { k: 'not', item: unary() }; }
+  // Nesting is bounded like _text's (params/text.ts): 5,000 '(' overflowed the parser's stack, a 500.
+  const unary = (depth: number): Expr => {
+    if (depth > MAX_DEPTH) throw paramError('_filter', `nests deeper than ${MAX_DEPTH} levels`);
+    if (peekWord('not') && toks[i + 1]?.t === '(') { i++; return { k: 'not', item: unary(depth + 1) }; }
     if (toks[i]?.t === '(') {
       i++;
-      const e = disjunction();
+      const e = disjunction(depth + 1);
       if (toks[i++]?.t !== ')') throw paramError('_filter', 'missing )');
       return e;
     }
     return comparison();
   };
-  const conjunction = (): Expr => {
-    const items = [unary()];
-    while (peekWord('and')) { i++; items.push(unary()); }
+  const conjunction = (depth: number): Expr => {
+    const items = [unary(depth)];
+    while (peekWord('and')) { i++; items.push(unary(depth)); }
     return items.length === 1 ? items[0] : { k: 'and', items };
   };
-  const disjunction = (): Expr => {
-    const items = [conjunction()];
-    while (peekWord('or')) { i++; items.push(conjunction()); }
+  const disjunction = (depth: number): Expr => {
+    const items = [conjunction(depth)];
+    while (peekWord('or')) { i++; items.push(conjunction(depth)); }
     return items.length === 1 ? items[0] : { k: 'or', items };
   };
   if (toks.length === 0) throw paramError('_filter', 'is empty');
-  const e = disjunction();
+  const e = disjunction(0);
   if (i !== toks.length) throw paramError('_filter', 'unexpected text after the expression');
   return e;
 }

@@ -3,11 +3,13 @@
 // _contained/_containedType (contained.ts). Unknown or unsupported parameters are collected to be reported
 // (or refused when strict).
 import { paramError, DEFAULT_COUNT, MAX_COUNT, type Expr, type SearchRequest, type SortKey, type IncludeSpec, type TotalMode, type SummaryMode } from './model.js';
-import { resolveParam, paramSet, UnknownParam, type ResolveCtx } from './resolve.js';
+import { resolveParam, paramSet, hasParts, UnknownParam, type ResolveCtx } from './resolve.js';
 import { parseFilter } from './filter.js';
 import { checkContained } from './contained.js';
+import { conditionCount, tooManyConditions, MAX_CONDITIONS } from './limits.js';
 import { orValues, unescape } from './escape.js';
 import { getSearchParam, isResourceType } from '../registry/search-params.js';
+import { FhirError } from '../errors.js';
 
 export interface PlanInput {
   types: string[];
@@ -64,11 +66,25 @@ export function plan(input: PlanInput): SearchRequest {
   if (input.compartment) req.compartment = input.compartment;
   let contained: 'false' | 'true' | 'both' = 'false';
   let containedType: 'container' | 'contained' = 'container';
+  let conditions = 0;
+  /** Adds a filter, or refuses the search when it would hold more conditions than it may (limits.ts). */
+  const add = (name: string, e: Expr): void => {
+    conditions += conditionCount(e);
+    if (conditions > MAX_CONDITIONS) throw tooManyConditions(name);
+    req.where.push(e);
+  };
   for (const [name, value] of input.params) {
     try {
       const base = name.split(':')[0];
       if (PASSIVE.has(name)) {
         if (name === '_cursor') req.cursor = value;
+        continue;
+      }
+      // search.html#errors: "Empty parameters are not an error - they are just ignored by the server", result
+      // parameters too (`_count=`, `_sort=` from a form left blank were 400s); reported like any ignored one.
+      if (value === '') {
+        if (base === '_has' && name !== '_has') hasParts(name); // a malformed _has name is still a 400
+        req.ignored.push({ name, reason: 'empty value' });
         continue;
       }
       switch (base) {
@@ -91,18 +107,25 @@ export function plan(input: PlanInput): SearchRequest {
           if (!['container', 'contained'].includes(value)) throw paramError('_containedType', 'must be container or contained');
           containedType = value as 'container' | 'contained'; continue;
         case '_list':
-          // Empty, as every other parameter: ignored and reported, not a search for the list ''.
-          if (value === '') { req.ignored.push({ name, reason: 'empty value' }); continue; }
-          req.where.push({ k: 'list', name, ids: orValues(value).map(unescape) }); continue;
-        case '_filter': req.where.push(parseFilter(value, types, ctx)); continue;
-        case '_query': req.ignored.push({ name, reason: 'named queries (_query) are not supported' }); continue;
+          add(name, { k: 'list', name, ids: orValues(value).map(unescape) }); continue;
+        case '_filter': add(name, parseFilter(value, types, ctx)); continue;
+        // search.html#query: "Servers processing search requests SHALL refuse to process a search request if
+        // they do not recognize the _query parameter value" (and this server defines no named queries).
+        case '_query':
+          throw new FhirError(400, 'not-supported', `parameter _query: the named query '${value.slice(0, 60)}' is not known to this server`,
+            { expression: ['_query'] });
       }
-      if (value === '' && !name.startsWith('_has')) { req.ignored.push({ name, reason: 'empty value' }); continue; }
-      req.where.push(resolveParam(name, name, value, types, ctx));
+      add(name, resolveParam(name, name, value, types, ctx));
     } catch (e) {
       if (e instanceof UnknownParam) req.ignored.push({ name: e.param, reason: e.reason });
       else throw e;
     }
+  }
+  if (req.summary === 'text' && req.include.length) {
+    // search.html#summary: "the _include and _revinclude parameters cannot be mixed with _summary=text": they are
+    // not applied, and reported as ignored (so also left out of the self link), or refused when strict.
+    for (const name of new Set(req.include.map((i) => i.name))) req.ignored.push({ name, reason: 'cannot be combined with _summary=text' });
+    req.include = [];
   }
   if (contained !== 'false') req.contained = { mode: contained, returns: containedType };
   checkContained(req);

@@ -11,6 +11,7 @@ import { getSearchParam } from '../registry/search-params.js';
 import { keyText, paramKey } from './hash.js';
 import { paramError } from './model.js';
 import { checkCursorValues, type Cursor } from './cursor.js';
+import { implicitKeys } from './params/implicit-system.js';
 
 export interface QueryOptions { tenant: string; base: string; now: number; schema?: SearchSchema }
 const R = raw('r');
@@ -229,7 +230,9 @@ export function fastCountQuery(req: SearchRequest, opts: QueryOptions): Sql | un
   const ctx = makeCtx(opts.tenant, opts.base, opts.now, opts.schema);
   const sub = valueSubquery(e, ctx);
   if (!sub) return undefined;
-  // One token key per row and resource (rows are deduplicated at write time): count(*) is exact.
-  const single = sub.table === 'sp_token' && e.ps.params.length === 1 && e.values.length === 1 && e.modifier === undefined;
+  // One token key per row and resource (rows are deduplicated at write time): count(*) is exact. Not so when the
+  // value also stands for a code element's system-less code (params/implicit-system.ts): two keys, maybe one resource.
+  const single = sub.table === 'sp_token' && e.ps.params.length === 1 && e.values.length === 1 && e.modifier === undefined
+    && implicitKeys(e.ps.params[0], e.values[0]).length === 0;
   return render(single ? sql`select count(*)::int8 as n from (${sub.frag}) c` : sql`select count(distinct c.rid)::int8 as n from (${sub.frag}) c`);
 }

@@ -4,6 +4,7 @@
 import { getSearchParam, type SearchParam } from '../registry/search-params.js';
 import { paramError, type Expr, type ParamSet } from './model.js';
 import { orValues, unescape } from './escape.js';
+import { withCanonicalVersion } from './canonical.js';
 
 export interface ResolveCtx { tenant?: string }
 
@@ -34,12 +35,18 @@ function splitHead(name: string): { code: string; modifier?: string; rest?: stri
   return colon < 0 ? { code: head, rest } : { code: head.slice(0, colon), modifier: head.slice(colon + 1), rest };
 }
 
-/** `_has:Observation:patient:code` → source type, reference parameter, and the parameter on the source. */
-function resolveHas(name: string, fullName: string, value: string, types: string[], ctx: ResolveCtx, depth: number): Expr {
+/** The parts of `_has:[type]:[reference parameter]:[parameter…]`, or a 400 naming the parameter. */
+export function hasParts(name: string, fullName = name): string[] {
   const parts = name.split(':');
   if (parts.length < 4 || parts[1] === '' || parts[2] === '' || parts[3] === '') {
     throw paramError(fullName, '_has is _has:[type]:[reference parameter]:[parameter]');
   }
+  return parts;
+}
+
+/** `_has:Observation:patient:code` → source type, reference parameter, and the parameter on the source. */
+function resolveHas(name: string, fullName: string, value: string, types: string[], ctx: ResolveCtx, depth: number): Expr {
+  const parts = hasParts(name, fullName);
   const [, source, refCode] = parts;
   const ref = getSearchParam(source, refCode, ctx.tenant);
   if (!ref) throw paramError(fullName, `${source} has no parameter '${refCode}'`);
@@ -92,5 +99,6 @@ export function resolveParam(name: string, fullName: string, value: string, type
   }
   const values = orValues(value);
   if (values.every((v) => v === '')) throw paramError(fullName, 'has no value');
-  return { k: 'value', name: fullName, ps, modifier, values };
+  const versionOf = () => { try { return paramSet(types, 'version', fullName, ctx); } catch { return undefined; } };
+  return withCanonicalVersion({ k: 'value', name: fullName, ps, modifier, values }, versionOf);
 }

@@ -49,7 +49,7 @@ test('number', () => {
 });
 
 test('quantity', () => {
-  check({"type": "Observation", "q": "value-quantity=5.4|http://unitsofmeasure.org|mg", "where": "r.rid in (select x1.rid from fhir.sp_number x1 where x1.tenant = $1 and x1.p = $3::int8 and ((x1.lo >= $4 and x1.hi < $5) and (x1.system = $6 and x1.code = $7)))", "values": ["-8716687125575289163", 5.3500000000000005, 5.45, "http://unitsofmeasure.org", "mg"]});
+  check({"type": "Observation", "q": "value-quantity=5.4|http://unitsofmeasure.org|mg", "where": "r.rid in (select x1.rid from fhir.sp_number x1 where x1.tenant = $1 and x1.p = $3::int8 and ((x1.lo >= $4 and x1.hi < $5) and (x1.system = $6 and x1.code = $7)))", "values": ["-8716687125575289163", 5.35, 5.45, "http://unitsofmeasure.org", "mg"]});
   check({"type": "Observation", "q": "value-quantity=le100||mmHg", "where": "r.rid in (select x1.rid from fhir.sp_number x1 where x1.tenant = $1 and x1.p = $3::int8 and (x1.lo <= $4 and (x1.code = $5 or x1.unit = $5)))", "values": ["-8716687125575289163", 100, "mmHg"]});
 });
 

@@ -61,7 +61,9 @@ export async function runSearch(req: FhirRequest, tx: Tx, svc: Services, scope: 
   const count = async (): Promise<number> => runCount(tx, fastCountQuery(sr, opts) ?? countQuery(sr, opts));
 
   if (sr.summary === 'count' || sr.count === 0) {
-    const total = sr.total === 'none' ? undefined : sr.total === 'estimate' ? await runEstimate(tx, matchQuery(sr, opts)) : await count();
+    // The count is the whole answer here (search.html#summary "just return a count"; #count: _count=0 "reports
+    // the total number of resources that match in Bundle.total"), so _total=none does not drop it.
+    const total = sr.total === 'estimate' ? await runEstimate(tx, matchQuery(sr, opts)) : await count();
     const links = [{ relation: 'self', url: searchUrl(base, scope.path, selfParams, {}) }];
     return ok(searchsetText({ base, total, links, entries: [], warnings }));
   }

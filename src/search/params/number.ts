@@ -11,7 +11,8 @@ import { inKeys, paramKeys, type IndexCond } from './common.js';
 
 type ValueExpr = Extract<Expr, { k: 'value' }>;
 
-export interface NumberValue { prefix: Prefix; value: number; lo: number; hi: number }
+/** lo/hi: the value's precision range [lo, hi); apLo/apHi: the value ±10% (prefix.ts parseDecimal). */
+export interface NumberValue { prefix: Prefix; value: number; lo: number; hi: number; apLo: number; apHi: number }
 
 export function parseNumberValue(text: string, name: string): NumberValue {
   const { prefix, rest } = splitPrefix(text, name);
@@ -31,10 +32,7 @@ export function numberCondition(n: NumberValue, lo: Frag, hi: Frag): Frag {
     case 'le': return sql`${lo} <= ${v}`;
     case 'sa': return sql`${lo} > ${v}`;
     case 'eb': return sql`${hi} < ${v}`;
-    case 'ap': {
-      const d = Math.abs(v) * 0.1;
-      return sql`(${lo} <= ${v + d} and ${hi} >= ${v - d})`;
-    }
+    case 'ap': return sql`(${lo} <= ${n.apHi} and ${hi} >= ${n.apLo})`;
   }
 }
 

@@ -1,7 +1,8 @@
 // token parameters (R4 search.html#token): [code], [system]|[code], |[code], [system]|; modifiers :not,
 // :text (string match on display/text), :of-type (Identifier type|value), :in / :not-in (R4 value sets);
 // :above / :below (subsumption) are refused with a 400 (no code system hierarchies here).
-// Matching is exact and case-sensitive on the hashed value forms of src/search/keys.ts.
+// Matching is exact and case-sensitive on the hashed value forms of src/search/keys.ts; a `code` element takes
+// its system from its binding (implicit-system.ts).
 import { sql } from '../sql.js';
 import type { Expr } from '../model.js';
 import { paramError } from '../model.js';
@@ -12,6 +13,7 @@ import { tokenCode, tokenSystemCode, tokenSystem, tokenOfType, derived } from '.
 import { expandValueSet } from '../../registry/valuesets.js';
 import { inKeys, paramKeys, type IndexCond } from './common.js';
 import { stringCondition } from './string.js';
+import { implicitKeys } from './implicit-system.js';
 
 type ValueExpr = Extract<Expr, { k: 'value' }>;
 
@@ -49,7 +51,8 @@ export function tokenCondition(e: ValueExpr, x: ReturnType<typeof sql>): IndexCo
   switch (e.modifier) {
     case undefined:
     case 'not': {
-      const keys = params.flatMap((p) => e.values.flatMap((v) => tokenKeys(p, v, e.name)));
+      // A code element's implicit system (implicit-system.ts): its system-less codes answer `[system]|[code]` too.
+      const keys = e.ps.params.flatMap((p) => e.values.flatMap((v) => [...tokenKeys(p.key, v, e.name), ...implicitKeys(p, v)]));
       return { table: 'sp_token', where: sql`${inKeys(sql`${x}.h`, keys)}`, negate: e.modifier === 'not' };
     }
     case 'of-type': {
