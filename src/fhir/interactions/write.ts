@@ -27,7 +27,17 @@ export function now(): string {
   return new Date().toISOString();
 }
 
-function bodyResource(req: FhirRequest, type: string): Resource {
+/**
+ * References to this server by its absolute URL (`<base>/Patient/1`) become relative, as a transaction and
+ * `fhirgate import` already make them (http.html#trules): search.html has "a relative reference resolving
+ * to the same value as a specified absolute URL, or vice versa, qualifies as a match", and a reference
+ * indexed as written would be found by neither form, nor count for the patient compartment.
+ */
+function relativeSelfReferences(resource: object, base: string): void {
+  for (const s of collectReferences(resource, [])) if (s.value.startsWith(`${base}/`)) s.holder.reference = s.value.slice(base.length + 1);
+}
+
+function bodyResource(req: FhirRequest, type: string, base: string): Resource {
   const b = req.body as Resource | undefined;
   if (!b || typeof b !== 'object' || Array.isArray(b)) throw badRequest('the request body must be a FHIR resource (a JSON object)');
   if (b.resourceType !== type) throw badRequest(`resourceType '${String(b.resourceType).slice(0, 64)}' does not match the URL's '${type}'`);
@@ -37,6 +47,7 @@ function bodyResource(req: FhirRequest, type: string): Resource {
   if (type !== 'Bundle') {
     const conditional = collectReferences(b, []).find((s) => conditionalTarget(s.value));
     if (conditional) throw badRequest(`the reference '${conditional.value.slice(0, 80)}' is conditional: conditional references are resolved only in a transaction`);
+    relativeSelfReferences(b, base);
   }
   return b;
 }
@@ -48,7 +59,7 @@ function ifMatch(req: FhirRequest): number | undefined {
 
 export async function create(req: FhirRequest, tx: Tx, svc: Services): Promise<FhirResponse> {
   const [type] = req.segments;
-  const resource = bodyResource(req, type);
+  const resource = bodyResource(req, type, svc.config.fhirBase);
   const ine = req.headers['if-none-exist'];
   if (ine) {
     const matches = await findMatches(tx, svc, type, parseCriteria(ine));
@@ -80,7 +91,7 @@ export async function refuseHiddenUpdateCreate(tx: Tx, type: string, id: string)
 
 export async function update(req: FhirRequest, tx: Tx, svc: Services): Promise<FhirResponse> {
   const [type, id] = req.segments;
-  const resource = bodyResource(req, type);
+  const resource = bodyResource(req, type, svc.config.fhirBase);
   await refuseHiddenUpdateCreate(tx, type, id);
   const r = await updateResource(tx, type, id, resource, now(), { ifMatch: ifMatch(req), createOnly: req.headers['if-none-match']?.trim() === '*' });
   return writeResponse(req, r.stored, r.created ? 201 : 200, svc.config.fhirBase, `${r.created ? 'created' : 'updated'} ${type}/${id}`);
@@ -89,7 +100,7 @@ export async function update(req: FhirRequest, tx: Tx, svc: Services): Promise<F
 /** PUT [type]?criteria (R4 http.html#cond-update). */
 export async function conditionalUpdate(req: FhirRequest, tx: Tx, svc: Services): Promise<FhirResponse> {
   const [type] = req.segments;
-  const resource = bodyResource(req, type);
+  const resource = bodyResource(req, type, svc.config.fhirBase);
   const matches = await findMatches(tx, svc, type, searchParams(req));
   if (matches.length > 1) throw preconditionFailed('the criteria matched more than one resource');
   if (matches.length === 1) {
@@ -128,6 +139,7 @@ export async function patch(req: FhirRequest, tx: Tx, svc: Services): Promise<Fh
     throw unprocessable(`the patch could not be applied: ${(e as { name?: string }).name ?? 'error'}`);
   }
   if (patched?.resourceType !== type || patched.id !== id) throw unprocessable('a patch may not change resourceType or id');
+  if (type !== 'Bundle') relativeSelfReferences(patched, svc.config.fhirBase);
   const r = await updateResource(tx, type, id, patched, now(), { ifMatch: current.version });
   return writeResponse(req, r.stored, 200, svc.config.fhirBase, `patched ${type}/${id}`);
 }
