@@ -1,5 +1,5 @@
 // Reference rewriting for import, the same rules as a REST transaction (R4 http.html#trules, and
-// src/fhir/references.ts): a reference to an entry's fullUrl (urn:uuid:…, urn:oid:…, absolute URL)
+// src/fhir/interactions/bundle.ts): a reference to an entry's fullUrl (urn:uuid:…, urn:oid:…, absolute URL)
 // becomes that entry's `Type/id`; an absolute reference to this server's base becomes relative; a
 // conditional reference `Type?criteria` must match exactly one resource. Unlike the REST helper this
 // works in place and synchronously: the importer owns the parsed resource, and copying every node of

@@ -78,7 +78,7 @@ export async function bundle(req: FhirRequest, svc: Services): Promise<FhirRespo
 type Finder = (type: string, criteria: Array<[string, string]>) => Promise<Array<{ id: string }>>;
 
 /**
- * References of an entry's resource rewritten in place (R4 http.html#trules, as src/fhir/references.ts): an
+ * References of an entry's resource rewritten in place (R4 http.html#trules; fhirgate import: import/references.ts): an
  * entry's fullUrl becomes its `Type/id`, an absolute URL under this base becomes relative, a conditional
  * reference must match exactly one resource (looked up once per Bundle). In place and without a promise per
  * node: the Bundle is this request's own, and copying every node costs more than storing it.
