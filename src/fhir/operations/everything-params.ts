@@ -3,7 +3,8 @@
 // the URL or, for POST, a Parameters body (R4 operations.html#executing); plus this server's _cursor.
 // Anything malformed is a 400 naming the parameter; other URL parameters (_format, _pretty) are left alone.
 import { badRequest } from '../../errors.js';
-import { dateRange, isoOf, MIN_TIME, MAX_TIME, type Range } from '../../search/dates.js';
+import { dateRange, MIN_TIME, MAX_TIME, type Range } from '../../search/dates.js';
+import { parseInstant } from '../bundle-links.js';
 import { decodeEverythingCursor, type EverythingCursor } from '../../search/everything.js';
 import { isResourceType } from '../../registry/search-params.js';
 
@@ -53,16 +54,6 @@ function parseDate(value: string, name: string): Range {
   return r;
 }
 
-/**
- * _since: an instant; a date or a dateTime is read as its first moment, UTC when it has no zone (as search
- * dates are, search/dates.ts). Dates that do not exist (2021-02-30) are refused, not rolled over.
- */
-function parseSince(value: string): string {
-  const r = value.startsWith('0000') ? undefined : dateRange(value);
-  if (!r) throw badRequest(`_since must be an instant such as 2024-01-31T09:00:00Z (or a date), not '${value.slice(0, 40)}'`, ['_since']);
-  return isoOf(r.lo);
-}
-
 function parseTypes(values: string[]): string[] | undefined {
   const types = values.flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
   for (const t of types) if (!isResourceType(t)) throw badRequest(`_type: '${t.slice(0, 64)}' is not a resource type`, ['_type']);
@@ -91,7 +82,8 @@ export function everythingParams(params: Array<[string, string]>, body: unknown,
   if (cursorText !== undefined && !cursor) throw badRequest('_cursor is not a paging cursor this server issued', ['_cursor']);
   return {
     types: parseTypes(values('_type')),
-    since: sinceText === undefined ? undefined : parseSince(sinceText),
+    // _since: an instant; a date or dateTime reads as its first moment, UTC without a zone (bundle-links.ts).
+    since: sinceText === undefined ? undefined : parseInstant(sinceText, '_since'),
     care,
     count: countText === undefined ? DEFAULT_COUNT : Math.min(Number(countText), MAX_COUNT),
     cursor,
