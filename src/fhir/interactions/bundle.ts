@@ -33,7 +33,7 @@ function asBundle(body: unknown): Bundle {
  * Entries answer with the Bundle request's Prefer (http.html#transaction-response), and carry its
  * X-Request-Id, so a batch entry's own AuditEvent names the request it came in (BALP entity[transaction]).
  */
-function withPrefer(entry: FhirRequest, outer: FhirRequest): FhirRequest {
+function fromBundleRequest(entry: FhirRequest, outer: FhirRequest): FhirRequest {
   return { ...entry, headers: { ...entry.headers, prefer: outer.headers.prefer, 'x-request-id': outer.headers['x-request-id'] } };
 }
 
@@ -62,7 +62,7 @@ export async function bundle(req: FhirRequest, svc: Services): Promise<FhirRespo
         const own = entries[i].fullUrl;
         const dependent = entries[i].resource && fullUrls.size ? collectReferences(entries[i].resource, []).find((s) => s.value !== own && fullUrls.has(s.value)) : undefined;
         if (dependent) throw badRequest(`entry ${i} refers to ${dependent.value.slice(0, 80)}, another entry of the batch: batch entries may not depend on each other (use a transaction)`, [`Bundle.entry[${i}].resource`]);
-        res = await dispatch(withPrefer(entryRequest(entries[i], i, svc.config.fhirBase, req.ctx), req), svc);
+        res = await dispatch(fromBundleRequest(entryRequest(entries[i], i, svc.config.fhirBase, req.ctx), req), svc);
       } catch (e) {
         res = errorResponse(e);
       }
@@ -118,7 +118,7 @@ interface Planned {
 
 async function transaction(req: FhirRequest, entries: BundleEntry[], tx: Tx, svc: Services): Promise<string[]> {
   const base = svc.config.fhirBase;
-  const plans: Planned[] = entries.map((entry, index) => ({ index, entry, req: withPrefer(entryRequest(entry, index, base, req.ctx), req) }));
+  const plans: Planned[] = entries.map((entry, index) => ({ index, entry, req: fromBundleRequest(entryRequest(entry, index, base, req.ctx), req) }));
   const idMap = new Map<string, string>();
   const seen = new Set<string>();
   // 1. Decide every created or updated resource's identity, so references to it can be rewritten.
