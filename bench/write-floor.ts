@@ -124,7 +124,7 @@ const pg = await withDatabase(data, async (q) => {
   out.indexRowsBareUs = Math.round(bare * 10) / 10;
   out.indexRowsWithBtreesUs = Math.round(indexed * 10) / 10;
   out.textDocumentsUs = await cpu(`insert into floor.sp_text select 0, fhir.text_narrative(d.doc), fhir.text_content(d.doc)
-    from floor.resource r cross join lateral (select r.content::jsonb as doc) d where not r.deid`);
+    from floor.resource r cross join lateral (select r.content::jsonb as doc offset 0) d where not r.deid`);
   out.indexRowsPerResource = Math.round(Number((await q(`select (${TABLES.map(([t]) => `(select count(*) from floor.${t})`).join(' + ')})::float8 / ${n} as k`))[0].k) * 10) / 10;
   return out;
 });

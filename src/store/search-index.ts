@@ -137,10 +137,12 @@ async function writeTenant(tx: Tx, tenant: string, items: IndexWrite[], parts: W
     ctes.push(`i_sp_contained as (insert into fhir.sp_contained (tenant, rid, cx, type, ctype, cid)
       select ${tenantArg()}, rid, cx, ty, ct, ci from unnest(${a}, ${b}, ${c}, ${d}, ${e}) as u(rid, cx, ty, ct, ci))`);
   }
-  // The text documents, from the content these rids hold now (stored earlier in this transaction).
+  // The text documents, from the content these rids hold now (stored earlier in this transaction). `offset 0`
+  // keeps the subquery from being pulled up: both (inlined) document functions would then parse the content
+  // as jsonb each (measured on Synthea: 25 µs of PostgreSQL CPU per resource of the ~95 the documents cost).
   if (parts.derived) ctes.push(`i_sp_text as (insert into fhir.sp_text (tenant, rid, type, narrative, content)
     select r.tenant, r.rid, r.type, fhir.text_narrative(d.doc), fhir.text_content(d.doc)
-    from fhir.resource r cross join lateral (select r.content::jsonb as doc) d where r.rid = any($1::int8[]) and not r.deleted)`);
+    from fhir.resource r cross join lateral (select r.content::jsonb as doc offset 0) d where r.rid = any($1::int8[]) and not r.deleted)`);
   await tx.query(`with ${ctes.join(',\n')} select 1`, values);
 }
 
