@@ -71,6 +71,12 @@ const TABLES = {
   sp_composite: { cols: 'p, h, lo, hi, system, code, unit', unnest: 'x.cp_p, x.cp_h, x.cp_lo, x.cp_hi, x.cp_sy, x.cp_co, x.cp_un' },
 } as const;
 
+/**
+ * What CTE `x` carries of a staged row: its type and index arrays, not its content. Referenced by every index
+ * insert, `x` is materialised once, and a row's text would be copied into it for nothing.
+ */
+const X_COLUMNS = ['type', ...INDEX_COLUMNS.map(([n]) => n)].map((c) => `s.${c}`).join(', ');
+
 /** CTEs inserting the index rows of CTE `x` (rid, type and the staged arrays); the tenant is $1. */
 function indexInserts(): string {
   return Object.entries(TABLES).map(([t, s]) => `i_${t} as (insert into fhir.${t} (tenant, rid, type, ${s.cols})
@@ -95,7 +101,7 @@ export async function insertStaged(tx: Tx, lines: readonly string[], opts: { ski
        select $1, s.type, s.id, s.version, s.last_updated, false, s.compartments, s.content from ${stage} s
        ${opts.skipExisting ? 'on conflict (tenant, type, id) do nothing' : ''}
        returning rid, type, id
-     ), x as (select m.rid, s.* from moved m join ${stage} s on s.type = m.type and s.id = m.id),
+     ), x as (select m.rid, ${X_COLUMNS} from moved m join ${stage} s on s.type = m.type and s.id = m.id),
      ${indexInserts()},
      emptied as (delete from ${stage})
      select rid, type, id from moved`,
@@ -117,7 +123,7 @@ export async function reindexStaged(tx: Tx, rows: ReadonlyArray<{ rid: string; t
   await copyIn(tx, `copy ${stage} from stdin`, rows.map((r) => r.line));
   const deletes = Object.keys(TABLES).map((t) => `d_${t} as (delete from fhir.${t} where rid = any($2::int8[]))`).join(',\n');
   await tx.query(
-    `with x as (select u.rid, s.* from unnest($2::int8[], $3::text[], $4::text[]) as u(rid, type, id)
+    `with x as (select u.rid, ${X_COLUMNS} from unnest($2::int8[], $3::text[], $4::text[]) as u(rid, type, id)
                 join ${stage} s on s.type = u.type and s.id = u.id),
      ${deletes},
      ${indexInserts()},
