@@ -62,3 +62,14 @@ export function parseETag(value: string, header: string): number {
   if (!m) throw badRequest(`${header} must be an ETag such as W/"3", not '${value.slice(0, 40)}'`);
   return Number(m[1]);
 }
+
+/**
+ * If-Match / If-None-Match as RFC 9110 §13.1.1-2 define them: `*` (any current representation) or a
+ * comma-separated list of entity tags, each `W/"3"` or `"3"` (http.html#concurrency).
+ */
+export function parseETags(value: string, header: string): '*' | number[] {
+  if (value.trim() === '*') return '*';
+  const tags = value.split(',').map((t) => t.trim()).filter(Boolean);
+  if (tags.length === 0) throw badRequest(`${header} must be an ETag such as W/"3"`);
+  return tags.map((t) => parseETag(t, header));
+}

@@ -77,7 +77,9 @@ export function createApp(deps: AppDeps): Express {
     const started = process.hrtime.bigint();
     let fr: FhirRequest | undefined;
     try {
-      const format = typeof req.query._format === 'string' ? req.query._format : undefined;
+      // A repeated _format (a list under Express's query parser) is read as its first value, not dropped.
+      const f = req.query._format;
+      const format = typeof f === 'string' ? f : Array.isArray(f) && typeof f[0] === 'string' ? f[0] : undefined;
       const flavour = negotiate(req.headers.accept, format);
       let ctx: AuthContext;
       if (config.authOff) ctx = { ...developmentContext(), address: req.ip };

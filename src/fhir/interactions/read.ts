@@ -4,15 +4,15 @@ import type { FhirRequest, FhirResponse } from '../types.js';
 import type { Tx } from '../../store/session.js';
 import { readCurrent, readVersion } from '../../store/resources.js';
 import { FhirError, gone, notFound, badRequest } from '../../errors.js';
-import { resourceBody, versionHeaders, parseETag } from '../respond.js';
+import { resourceBody, versionHeaders, parseETags } from '../respond.js';
 
 // RFC 9110 §13.1.2: If-None-Match is a list of entity tags, or `*` (any current representation); when it is
 // present, If-Modified-Since is ignored (§13.1.3).
 function notModified(req: FhirRequest, version: number, lastUpdated: string): boolean {
   const inm = req.headers['if-none-match'];
   if (inm && inm.trim()) {
-    if (inm.trim() === '*') return true;
-    return inm.split(',').map((t) => t.trim()).filter(Boolean).some((t) => parseETag(t, 'If-None-Match') === version);
+    const tags = parseETags(inm, 'If-None-Match');
+    return tags === '*' || tags.includes(version);
   }
   const ims = req.headers['if-modified-since'];
   if (ims) {

@@ -16,7 +16,7 @@ import type { Services } from '../services.js';
 import { badRequest, FhirError, preconditionFailed, unprocessable } from '../../errors.js';
 import { createResource, updateResource, deleteResource, readLive, newId, assertId } from '../resource-write.js';
 import { readCurrent } from '../../store/resources.js';
-import { writeResponse, parseETag, versionHeaders, returnPreference } from '../respond.js';
+import { writeResponse, parseETags, versionHeaders, returnPreference } from '../respond.js';
 import { findMatches, parseCriteria } from '../criteria.js';
 import { collectReferences, conditionalTarget } from '../import/references.js';
 import { info } from '../outcome.js';
@@ -52,9 +52,29 @@ function bodyResource(req: FhirRequest, type: string, base: string): Resource {
   return b;
 }
 
-function ifMatch(req: FhirRequest): number | undefined {
+/** What If-Match asks of `type/id`: the version the write path re-checks, or that it names the tombstone. */
+interface Expected { version?: number; tombstone?: boolean }
+
+/**
+ * If-Match on PUT and DELETE (http.html#concurrency; RFC 9110 §13.1.1: `*` or a list of entity tags). The row
+ * is locked here, in the request's transaction, so the version read is the one the write then replaces.
+ * A deleted resource's ETag names its tombstone: http.html#read sends it on the 410 "to allow version
+ * contention management when a resource is brought back to life", so a PUT quoting it revives the resource
+ * (and a DELETE quoting it has no effect, #delete "already deleted"), where it answered 412 before.
+ */
+async function expectedVersion(req: FhirRequest, tx: Tx, type: string, id: string): Promise<Expected> {
   const h = req.headers['if-match'];
-  return h ? parseETag(h, 'If-Match') : undefined;
+  if (!h) return {};
+  const tags = parseETags(h, 'If-Match');
+  assertId(id);
+  const current = await readCurrent(tx, type, id, { forUpdate: true });
+  // `*` is false when there is no current representation (RFC 9110 §13.1.1): none, or a deleted one.
+  if (tags === '*') {
+    if (!current || current.deleted) throw preconditionFailed(`If-Match: * and ${type}/${id} does not exist`);
+    return { version: current.version };
+  }
+  if (!current || !tags.includes(current.version)) throw preconditionFailed(`If-Match names no current version of ${type}/${id}`);
+  return current.deleted ? { tombstone: true } : { version: current.version };
 }
 
 export async function create(req: FhirRequest, tx: Tx, svc: Services): Promise<FhirResponse> {
@@ -93,7 +113,8 @@ export async function update(req: FhirRequest, tx: Tx, svc: Services): Promise<F
   const [type, id] = req.segments;
   const resource = bodyResource(req, type, svc.config.fhirBase);
   await refuseHiddenUpdateCreate(tx, type, id);
-  const r = await updateResource(tx, type, id, resource, now(), { ifMatch: ifMatch(req), createOnly: req.headers['if-none-match']?.trim() === '*' });
+  const expected = await expectedVersion(req, tx, type, id);
+  const r = await updateResource(tx, type, id, resource, now(), { ifMatch: expected.version, createOnly: req.headers['if-none-match']?.trim() === '*' });
   return writeResponse(req, r.stored, r.created ? 201 : 200, svc.config.fhirBase, `${r.created ? 'created' : 'updated'} ${type}/${id}`);
 }
 
@@ -109,7 +130,15 @@ export async function conditionalUpdate(req: FhirRequest, tx: Tx, svc: Services)
     // The body may omit the id: it then takes the matched resource's (http.html#cond-update).
     return update({ ...req, segments: [type, m.id], body: { ...resource, id: m.id } }, tx, svc);
   }
-  if (resource.id !== undefined) return update({ ...req, segments: [type, resource.id] }, tx, svc);
+  if (resource.id !== undefined) {
+    // "No matches, id provided: the server treats the interaction as an Update as Create" (http.html#cond-update):
+    // a create at the client's id. A live resource at that id is one the criteria did not select; updating it
+    // overwrote a record the client did not mean (as "One Match, resource id provided but does not match" is 400).
+    assertId(resource.id);
+    const at = await readCurrent(tx, type, resource.id);
+    if (at && !at.deleted) throw badRequest(`the criteria matched no resource, but the body's id names ${type}/${resource.id}, which exists and does not match them`);
+    return update({ ...req, segments: [type, resource.id] }, tx, svc);
+  }
   const r = await createResource(tx, resource, now(), newId());
   return writeResponse(req, r.stored, 201, svc.config.fhirBase, `created ${type}/${r.stored.id}`);
 }
@@ -126,8 +155,8 @@ export async function patch(req: FhirRequest, tx: Tx, svc: Services): Promise<Fh
   const ops = req.body;
   if (!Array.isArray(ops)) throw badRequest('a JSON Patch body is an array of operations');
   const current = await readLive(tx, type, id, { forUpdate: true });
-  const expected = ifMatch(req);
-  if (expected !== undefined && expected !== current.version) throw preconditionFailed(`version ${expected} is not the current version of ${type}/${id}`);
+  const tags = req.headers['if-match'] ? parseETags(req.headers['if-match'], 'If-Match') : '*';
+  if (tags !== '*' && !tags.includes(current.version)) throw preconditionFailed(`If-Match names no current version of ${type}/${id}`);
   const error = jsonpatch.validate(ops as jsonpatch.Operation[]);
   if (error) throw badRequest(`invalid JSON Patch: ${error.name}`);
   let patched: Resource;
@@ -160,7 +189,8 @@ function deleted(req: FhirRequest, message: string): FhirResponse {
 
 export async function remove(req: FhirRequest, tx: Tx): Promise<FhirResponse> {
   const [type, id] = req.segments;
-  const r = await deleteResource(tx, type, id, now(), { ifMatch: ifMatch(req) });
+  const expected = await expectedVersion(req, tx, type, id);
+  const r = expected.tombstone ? { deleted: false } : await deleteResource(tx, type, id, now(), { ifMatch: expected.version });
   const resp = deleted(req, r.deleted ? `deleted ${type}/${id}` : `${type}/${id} did not exist or was already deleted`);
   if (r.version) resp.headers = { ETag: `W/"${r.version}"` };
   return resp;
