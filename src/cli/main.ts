@@ -2,10 +2,11 @@
 // server runs or not, on the same database (DATABASE_URL, else the embedded one in DATA_DIR). Each
 // prints one JSON object on stdout and exits 0, or one line on stderr and exits non-zero.
 import { loadConfig, type Config } from '../config.js';
-import { createLogger } from '../log.js';
+import { createCliLogger } from './stderr-log.js';
 import { openDatabase } from '../store/database.js';
 import { migrate } from '../store/migrate.js';
 import type { Db } from '../store/session.js';
+import { errorLine } from './error-line.js';
 
 export interface CliDeps {
   db: Db;
@@ -54,8 +55,12 @@ export async function runCli(argv: string[]): Promise<number> {
     const { tenant, rest: args } = takeTenant(rest);
     const config = loadConfig();
     // CLI logs go to stderr (stdout carries the one JSON result), quiet unless LOG_LEVEL says otherwise.
-    const log = createLogger(process.env.LOG_LEVEL ?? 'warn');
-    const database = await openDatabase(config, log, { poolSize: 4 });
+    const log = createCliLogger(process.env.LOG_LEVEL ?? 'warn');
+    const database = await openDatabase(config, log, { poolSize: 4 }).catch((e: unknown) => {
+      // Says which database could not be opened (never the URL itself: it can carry a password).
+      const which = config.databaseUrl ? 'the database at DATABASE_URL' : `the embedded PostgreSQL in ${config.dataDir}`;
+      throw new Error(`${which} could not be opened: ${errorLine(e, 'no reason given (LOG_LEVEL=debug prints PostgreSQL\'s log on stderr)')}`);
+    });
     close = database.close;
     const migrated = await migrate(database.db.pool);
     const mod = (await import(COMMANDS[name])) as { run: Run };
@@ -63,7 +68,7 @@ export async function runCli(argv: string[]): Promise<number> {
     process.stdout.write(JSON.stringify(result) + '\n');
     return 0;
   } catch (e) {
-    process.stderr.write(`fhirgate: ${((e as Error).message ?? String(e)).split('\n')[0]}\n`);
+    process.stderr.write(`fhirgate: ${errorLine(e)}\n`);
     return 1;
   } finally {
     await close?.().catch(() => {});

@@ -3,16 +3,13 @@
 // Memory stays flat in the input size: NDJSON is read line by line in chunks, a JSON file is held only
 // while its task runs, and at most a few tasks and `writers` + 1 batches are in memory; garbage is bounded too
 // (boundHeap), so the process stays under ~400 MB resident whatever the input size.
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { createGunzip } from 'node:zlib';
-import type { Readable } from 'node:stream';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { withTx, type Db, type DbContext } from '../../store/session.js';
 import { FhirError } from '../../errors.js';
 import { findMatches, parseCriteria } from '../criteria.js';
 import { listImportFiles, type ImportFile } from './files.js';
+import { ndjsonLines } from './ndjson-lines.js';
 import { createPreparer } from './pool.js';
 import type { Resolution } from './plan.js';
 import type { ImportProblem, ImportTask, PreparedUnit, TaskResult } from './prepare.js';
@@ -69,30 +66,41 @@ function boundHeap(): void {
 /** Problems listed in the summary; the rest are counted. */
 const MAX_PROBLEMS = 100;
 
-async function* ndjsonTasks(file: ImportFile, base: Omit<ImportTask, 'seq' | 'file' | 'gzip' | 'now'>, chunkLines: number, seq: () => number): AsyncGenerator<ImportTask> {
-  let input: Readable = createReadStream(file.path);
-  if (file.gzip) input = input.pipe(createGunzip());
-  const lines = createInterface({ input, crlfDelay: Infinity });
+/**
+ * An NDJSON file in chunks of lines. A file that cannot be read to its end (truncated or corrupt gzip, a read
+ * error) is reported with the first line it could not read, as a JSON file that cannot be read is (prepare.ts); the lines
+ * before are imported and so is every other file.
+ */
+async function* ndjsonTasks(
+  file: ImportFile, base: Omit<ImportTask, 'seq' | 'file' | 'gzip' | 'now'>, chunkLines: number, seq: () => number, problem: (p: ImportProblem) => void,
+): AsyncGenerator<ImportTask> {
   let chunk: string[] = [];
   let bytes = 0;
   let first = 1;
   let n = 0;
-  for await (const line of lines) {
-    n++;
-    chunk.push(line);
-    bytes += line.length;
-    if (chunk.length >= chunkLines || bytes > 8 << 20) {
-      yield { ...base, seq: seq(), file: file.path, gzip: false, lines: chunk, firstLine: first, now: new Date().toISOString() };
-      chunk = [];
-      bytes = 0;
-      first = n + 1;
+  const task = (): ImportTask => ({ ...base, seq: seq(), file: file.path, gzip: false, lines: chunk, firstLine: first, now: new Date().toISOString() });
+  try {
+    for await (const line of ndjsonLines(file.path, file.gzip)) {
+      n++;
+      chunk.push(line);
+      bytes += line.length;
+      if (chunk.length >= chunkLines || bytes > 8 << 20) {
+        yield task();
+        chunk = [];
+        bytes = 0;
+        first = n + 1;
+      }
     }
+  } catch (e) {
+    const why = (e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 200);
+    problem({ file: file.path, ...(n ? { line: n + 1 } : {}), message: `cannot read${n ? ` from line ${n + 1} on` : ''}: ${why}` });
   }
-  if (chunk.length) yield { ...base, seq: seq(), file: file.path, gzip: false, lines: chunk, firstLine: first, now: new Date().toISOString() };
+  if (chunk.length) yield task();
 }
 
 export async function importPaths(db: Db, tenant: string, paths: string[], opts: ImportOptions): Promise<ImportSummary> {
-  const files = listImportFiles(paths);
+  const unreadable: ImportProblem[] = [];
+  const files = listImportFiles(paths, unreadable);
   // A backend service with every system/ scope: row-level security (030_rls.sql) admits its writes per scope.
   const ctx: DbContext = { tenant, role: 'system', scopes: 'system/*.cruds', actor: 'fhirgate import' };
   const batchSize = opts.batchSize ?? 1000;
@@ -105,6 +113,7 @@ export async function importPaths(db: Db, tenant: string, paths: string[], opts:
     summary.rejected += resources;
     if (summary.problems.length < MAX_PROBLEMS) summary.problems.push(p);
   };
+  for (const p of unreadable) report(p, 0);
   const progress = () => opts.onProgress?.({ files: files.length, filesDone, resources: summary.created + summary.updated + summary.unchanged, rejected: summary.rejected });
 
   const writer = createBatchWriter(db, ctx, Math.max(1, opts.writers ?? 2), summary, report, progress);
@@ -130,7 +139,8 @@ export async function importPaths(db: Db, tenant: string, paths: string[], opts:
           out.push([c, (await findMatches(tx, { fhirBase: '' }, c.slice(0, q), parseCriteria(c.slice(q + 1)), 2)).map((m) => m.id)]);
         } catch (e) {
           if (!(e instanceof FhirError)) throw e;
-          out.push([c, e.message.slice(0, 200)]);
+          // The message names the parameter and the rule; quoted values (a birth date, an identifier) are left out.
+          out.push([c, e.message.replace(/'[^']*'/g, '…').slice(0, 200)]);
         }
       }
       return out;
@@ -163,7 +173,7 @@ export async function importPaths(db: Db, tenant: string, paths: string[], opts:
   try {
     for (const file of files) {
       const tasks = file.format === 'ndjson'
-        ? ndjsonTasks(file, base, opts.chunkLines ?? 1000, next)
+        ? ndjsonTasks(file, base, opts.chunkLines ?? 1000, next, (p) => report(p, 0))
         : (async function* () { yield { ...base, seq: next(), file: file.path, gzip: file.gzip, size: file.gzip ? file.size * 8 : file.size, now: new Date().toISOString() }; })();
       for await (const task of tasks) {
         const pending = preparer.run(task);

@@ -55,6 +55,12 @@ export interface PlanOptions {
 const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;
 const TYPE_RE = /^[A-Z][A-Za-z]{1,63}$/;
 
+/**
+ * A request.url as a problem message shows it: the path, never the query, whose criteria can carry an
+ * identifier or a birth date (problems are printed and logged: no PHI).
+ */
+const shown = (url: string): string => `'${url.split('?')[0].slice(0, 80)}${url.includes('?') ? '?…' : ''}'`;
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 class Planner {
@@ -109,13 +115,15 @@ class Planner {
     const type = resource.resourceType as string;
     let id: string;
     if (query !== undefined) {
+      // http.html#cond-update: PUT [type]?[search parameters]; a query after Type/id is no conditional update.
+      if (path !== type) return this.problem(entry, `request.url ${shown(`${path}?${query}`)} is not Type/id or Type?criteria`);
       const ids = this.lookup(entry, `${type}?${query}`);
       if (!ids) return;
       if (ids.length > 1) return this.problem(entry, 'the conditional update matched more than one resource');
       id = ids[0] ?? (typeof resource.id === 'string' && resource.id ? resource.id : randomUUID());
     } else {
       const parts = path.split('/');
-      if (parts.length !== 2) return this.problem(entry, `request.url '${path.slice(0, 80)}' is not Type/id`);
+      if (parts.length !== 2) return this.problem(entry, `request.url ${shown(path)} is not Type/id`);
       id = decodeURIComponent(parts[1]);
     }
     if (!ID_RE.test(id)) return this.problem(entry, `invalid resource id '${id.slice(0, 80)}'`);
@@ -137,9 +145,9 @@ class Planner {
     const resource = e.resource;
     if (!isObject(resource)) return this.problem(i, 'entry has no resource');
     if (typeof resource.resourceType !== 'string' || !TYPE_RE.test(resource.resourceType)) return this.problem(i, 'the resource has no valid resourceType');
-    if (urlType !== resource.resourceType) return this.problem(i, `request.url '${url.slice(0, 80)}' does not match the resource's type`);
+    if (urlType !== resource.resourceType) return this.problem(i, `request.url ${shown(url)} does not match the resource's type`);
     if (method === 'POST') {
-      if (path !== urlType) return this.problem(i, `POST request.url must be the resource type, not '${url.slice(0, 80)}'`);
+      if (path !== urlType) return this.problem(i, `POST request.url must be the resource type, not ${shown(url)}`);
       const ine = typeof req?.ifNoneExist === 'string' && req.ifNoneExist ? req.ifNoneExist : undefined;
       return this.post(i, resource, e.fullUrl, ine);
     }

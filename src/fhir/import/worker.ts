@@ -12,6 +12,6 @@ port.on('message', (task: ImportTask) => {
     const result = prepareTask(task);
     port.postMessage({ ok: true, result });
   } catch (e) {
-    port.postMessage({ ok: false, seq: task.seq, message: (e as Error).message ?? String(e) });
+    port.postMessage({ ok: false, seq: task.seq, message: e instanceof Error ? e.message : String(e) });
   }
 });

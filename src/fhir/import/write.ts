@@ -2,8 +2,11 @@
 // http.html#update, resource-write.ts): an upsert of an id that exists locks the current row and,
 // unless nothing but meta would change, stores the next version and keeps the old one in history;
 // an id that does not exist is created as version 1. Versions and their index rows go in bulk
-// (store/bulk-write.ts): the worker already encoded each as a staging row (prepare.ts).
+// (store/bulk-write.ts): the worker already encoded each as a staging row (prepare.ts). A SearchParameter
+// passes the REST write's check first (store/search-params-custom.ts, as resource-write.ts applies it).
 import type { Tx } from '../../store/session.js';
+import { FhirError } from '../../errors.js';
+import { assertSearchParameterFits } from '../../store/search-params-custom.js';
 import { insertStaged, lockCurrent, reindexStaged, type CurrentRow } from '../../store/bulk-write.js';
 import { replaceResource } from '../../store/resources.js';
 import { writeCustomIndex } from '../../store/search-index.js';
@@ -55,6 +58,34 @@ function restamp(content: string, version: number): string {
 
 const keyOf = (i: { type: string; id: string }) => `${i.type}/${i.id}`;
 
+/** One item the write path's rules refuse (422): the writer reports it and writes the rest without it. */
+export class RefusedItem extends FhirError {
+  constructor(readonly item: PreparedItem, cause: FhirError) {
+    super(cause.status, cause.issues[0]?.code ?? 'invalid', cause.message, { issues: cause.issues });
+  }
+}
+
+/**
+ * A SearchParameter must fit next to the tenant's other current ones: one code per type, no built-in shadowed,
+ * no url shared, an expression that compiles (R4 searchparameter.html; store/search-params-custom.ts). Each is
+ * checked and written on its own, so the next one's check sees it (in this transaction) and two in one
+ * batch cannot both take the same code; the check's lock serialises them with REST writes until commit.
+ */
+async function checkSearchParameter(tx: Tx, item: PreparedItem): Promise<void> {
+  try {
+    await assertSearchParameterFits(tx, parseJson(item.content) as Record<string, unknown>);
+  } catch (e) {
+    throw e instanceof FhirError ? new RefusedItem(item, e) : e;
+  }
+}
+
+/** The round's SearchParameters, each in a round of its own after the rest (keys are unique within a round, so order per key holds). */
+function apartSearchParameters(round: PreparedItem[]): PreparedItem[][] {
+  if (!round.some((i) => i.type === 'SearchParameter')) return [round];
+  const rest = round.filter((i) => i.type !== 'SearchParameter');
+  return [...(rest.length ? [rest] : []), ...round.filter((i) => i.type === 'SearchParameter').map((i) => [i])];
+}
+
 /**
  * Rounds in which every key appears once, in input order per key: a resource repeated in one batch
  * (Synthea's Organizations) becomes successive versions, or nothing when it repeats unchanged.
@@ -88,6 +119,7 @@ function rounds(items: PreparedItem[], counts: WriteCounts): PreparedItem[][] {
  * for and then updated like any existing resource.
  */
 async function writeRound(tx: Tx, round: PreparedItem[], counts: WriteCounts): Promise<void> {
+  if (round.length === 1 && round[0].type === 'SearchParameter') await checkSearchParameter(tx, round[0]);
   const upsert = round.some((i) => i.mode === 'upsert');
   // In (type, id) order: two importers inserting the same new resources wait for each other, never deadlock.
   const items = upsert ? round.slice().sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) : round;
@@ -123,10 +155,12 @@ async function writeRound(tx: Tx, round: PreparedItem[], counts: WriteCounts): P
   await writeDeidCopies(tx, replacedCopies);
 }
 
-/** Writes every unit's items in `tx`; throws (and the caller rolls back) on the first database error. */
+/** Writes every unit's items in `tx`; throws (and the caller rolls back) on the first database error or RefusedItem. */
 export async function writeUnits(tx: Tx, units: PreparedUnit[]): Promise<WriteCounts> {
   const counts: WriteCounts = { created: 0, updated: 0, unchanged: 0 };
-  for (const round of rounds(units.flatMap((u) => u.items), counts)) await writeRound(tx, round, counts);
+  for (const round of rounds(units.flatMap((u) => u.items), counts)) {
+    for (const part of apartSearchParameters(round)) await writeRound(tx, part, counts);
+  }
   // HOOK(audit): the batch's AuditEvent (an import by `tx.ctx.actor`: types and counts written, the patients
   // whose compartments they are in) is appended here, as the transaction's last statement (tx.beforeCommit).
   return counts;

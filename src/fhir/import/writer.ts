@@ -7,7 +7,7 @@
 import { withTx, type Db, type DbContext } from '../../store/session.js';
 import { FhirError } from '../../errors.js';
 import type { ImportProblem, PreparedItem, PreparedUnit } from './prepare.js';
-import { writeUnits, type WriteCounts } from './write.js';
+import { RefusedItem, writeUnits, type WriteCounts } from './write.js';
 
 export interface BatchWriter {
   /** Starts writing `units` once a writer is free (and ordering allows); resolves when it has started. */
@@ -63,6 +63,7 @@ export function createBatchWriter(
       counts.unchanged += c.unchanged;
     } catch (e) {
       if (!isDataError(e)) throw e;
+      if (e instanceof RefusedItem) return refused(units, e);
       if (units.length > 1) {
         for (const u of units) await write([u]);
         return;
@@ -74,10 +75,24 @@ export function createBatchWriter(
         await new Promise((r) => setTimeout(r, 20 << attempt));
         return write(units, attempt + 1);
       }
-      const message = `not stored: ${((e as Error).message ?? String(e)).split('\n')[0].slice(0, 300)}`;
+      const message = `not stored: ${(e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 300)}`;
       if (u.atomic || u.items.length <= 1) return report({ ...where(u, u.atomic ? undefined : u.items[0]), message }, u.items.length);
       for (const item of u.items) await write([{ ...u, items: [item], matched: 0 }]);
     }
+  }
+
+  /**
+   * An item the write path's rules refuse (a SearchParameter that does not fit): reported with its line or
+   * entry, and the batch written again without it, or without its whole transaction Bundle (all or nothing).
+   */
+  async function refused(units: PreparedUnit[], e: RefusedItem): Promise<void> {
+    const u = units.find((x) => x.items.includes(e.item));
+    if (!u) throw e;
+    const why = `not stored: ${e.message.split('\n')[0].slice(0, 300)}`;
+    if (u.atomic) report({ ...where(u, e.item), message: `transaction Bundle rejected (${u.items.length} entries, none stored): ${why}` }, u.items.length);
+    else report({ ...where(u, e.item), message: why }, 1);
+    const rest = u.atomic ? units.filter((x) => x !== u) : units.map((x) => (x === u ? { ...x, items: x.items.filter((i) => i !== e.item) } : x));
+    if (rest.some((x) => x.items.length)) await write(rest);
   }
 
   /** Running batches this one must follow: they carry one of its resources with other content. */
