@@ -36,10 +36,17 @@ export function entryRequest(entry: BundleEntry, index: number, base: string, ct
       throw badRequest(`entry ${index}: the Binary does not hold a JSON Patch document`);
     }
   }
-  return { method, segments: path.split('/').filter(Boolean).map(decodeURIComponent), params, headers, body, ctx };
+  let segments: string[];
+  try {
+    segments = path.split('/').filter(Boolean).map(decodeURIComponent);
+  } catch {
+    // `%zz` or a cut UTF-8 sequence is the client's mistake: a 400, not the URIError's 500.
+    throw badRequest(`entry ${index}: request.url is not valid percent-encoding`, [`Bundle.entry[${index}].request.url`]);
+  }
+  return { method, segments, params, headers, body, ctx };
 }
 
-const REASONS: Record<number, string> = { 200: 'OK', 201: 'Created', 204: 'No Content', 304: 'Not Modified', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict', 410: 'Gone', 412: 'Precondition Failed', 422: 'Unprocessable Entity' };
+const REASONS: Record<number, string> = { 200: 'OK', 201: 'Created', 204: 'No Content', 304: 'Not Modified', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 409: 'Conflict', 410: 'Gone', 412: 'Precondition Failed', 413: 'Content Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Entity', 429: 'Too Many Requests', 500: 'Internal Server Error' };
 
 export function statusLine(status: number): string {
   return `${status}${REASONS[status] ? ` ${REASONS[status]}` : ''}`;

@@ -5,18 +5,20 @@ import type { Bundle, BundleEntry, Resource } from 'fhir/r4';
 import type { FhirRequest, FhirResponse } from '../types.js';
 import type { Services } from '../services.js';
 import type { Tx } from '../../store/session.js';
-import { badRequest, FhirError, preconditionFailed } from '../../errors.js';
+import { badRequest, FhirError } from '../../errors.js';
 import { dispatch, dispatchInTx, withAuditedTx } from '../dispatch.js';
 import { entryRequest, entryResponse } from '../bundle-request.js';
 import { outcome } from '../outcome.js';
-import { findMatches, parseCriteria } from '../criteria.js';
-import { createResource, updateResource, newId, deferDerivedWrites, flushDerivedWrites } from '../resource-write.js';
-import { writeResponse, parseETag } from '../respond.js';
-import { collectReferences, conditionalTarget } from '../import/references.js';
+import { findMatches } from '../criteria.js';
+import { createResource, updateResource, deferDerivedWrites, flushDerivedWrites } from '../resource-write.js';
+import { writeResponse, parseETag, historyUrl } from '../respond.js';
+import { collectReferences } from '../import/references.js';
 import { assertAllowed } from '../../auth/enforce.js';
 import { now, refuseHiddenUpdateCreate } from './write.js';
 import { assertEnvelope } from '../bundle-envelope.js';
 import { replaceLinksInPlace } from '../bundle-links-replace.js';
+import { planIdentities, inEntry, type Planned } from '../bundle-plan.js';
+import { rewriteInPlace } from '../bundle-references.js';
 import { log } from '../../log.js';
 
 const ORDER: Record<string, number> = { DELETE: 0, POST: 1, PUT: 2, PATCH: 2, GET: 3, HEAD: 3 };
@@ -47,6 +49,14 @@ function errorResponse(e: unknown): FhirResponse {
   return { status: 500, body: outcome([{ severity: 'error', code: 'exception', diagnostics: 'internal server error' }]) };
 }
 
+/**
+ * "one entry for each entry in the request, in the same order" (http.html#transaction-response); an empty
+ * Bundle ("not an error", #trules) answers without `entry`, since a JSON array is never empty (json.html).
+ */
+function responseBundle(type: string, parts: string[]): string {
+  return `{"resourceType":"Bundle","type":"${type}"${parts.length ? `,"entry":[${parts.join(',')}]` : ''}}`;
+}
+
 export async function bundle(req: FhirRequest, svc: Services): Promise<FhirResponse> {
   const b = asBundle(req.body);
   const entries = b.entry ?? [];
@@ -68,115 +78,27 @@ export async function bundle(req: FhirRequest, svc: Services): Promise<FhirRespo
       }
       parts.push(entryResponse(res, svc.config.fhirBase));
     }
-    return { status: 200, raw: `{"resourceType":"Bundle","type":"batch-response","entry":[${parts.join(',')}]}` };
+    return { status: 200, raw: responseBundle('batch-response', parts) };
   }
   // The Bundle's AuditEvent commits with its writes ("no audit row, no data").
   const parts = await withAuditedTx(req, svc, (tx) => transaction(req, entries, tx, svc), (p) => p.join(','));
-  return { status: 200, raw: `{"resourceType":"Bundle","type":"transaction-response","entry":[${parts.join(',')}]}` };
-}
-
-type Finder = (type: string, criteria: Array<[string, string]>) => Promise<Array<{ id: string }>>;
-
-/**
- * References of an entry's resource rewritten in place (R4 http.html#trules; fhirgate import: import/references.ts): an
- * entry's fullUrl becomes its `Type/id`, an absolute URL under this base becomes relative, a conditional
- * reference must match exactly one resource (looked up once per Bundle). In place and without a promise per
- * node: the Bundle is this request's own, and copying every node costs more than storing it.
- */
-async function rewriteInPlace(resource: object, idMap: Map<string, string>, cache: Map<string, string>, find: Finder, base: string): Promise<void> {
-  for (const s of collectReferences(resource, [])) {
-    const ref = s.value;
-    const mapped = idMap.get(ref);
-    if (mapped) s.holder.reference = mapped;
-    else if (ref.startsWith(base + '/')) s.holder.reference = ref.slice(base.length + 1);
-    else {
-      const c = conditionalTarget(ref);
-      if (!c) {
-        if (ref.startsWith('urn:uuid:') || ref.startsWith('urn:oid:')) throw badRequest(`reference '${ref.slice(0, 80)}' names no entry of the transaction`);
-        continue;
-      }
-      let resolved = cache.get(ref);
-      if (!resolved) {
-        const found = await find(c.type, parseCriteria(c.query));
-        if (found.length !== 1) throw preconditionFailed(`conditional reference ${c.type}?… matched ${found.length === 0 ? 'no' : 'more than one'} resource`);
-        cache.set(ref, (resolved = `${c.type}/${found[0].id}`));
-      }
-      s.holder.reference = resolved;
-    }
-  }
-}
-
-interface Planned {
-  index: number;
-  entry: BundleEntry;
-  req: FhirRequest;
-  /** For POST and PUT: the resource's type and the id it will have. */
-  target?: { type: string; id: string };
-  /** A conditional create that matched: nothing to write, answer 200 with the match. */
-  existing?: boolean;
+  return { status: 200, raw: responseBundle('transaction-response', parts) };
 }
 
 async function transaction(req: FhirRequest, entries: BundleEntry[], tx: Tx, svc: Services): Promise<string[]> {
   const base = svc.config.fhirBase;
   const plans: Planned[] = entries.map((entry, index) => ({ index, entry, req: fromBundleRequest(entryRequest(entry, index, base, req.ctx), req) }));
-  const idMap = new Map<string, string>();
-  const seen = new Set<string>();
-  // 1. Decide every created or updated resource's identity, so references to it can be rewritten.
-  for (const p of plans) {
-    const { method, segments, headers } = p.req;
-    const type = segments[0];
-    if (method === 'POST' && segments.length === 1) {
-      let id = newId();
-      if (headers['if-none-exist']) {
-        const m = await findMatches(tx, svc, type, parseCriteria(headers['if-none-exist']));
-        if (m.length > 1) throw preconditionFailed(`entry ${p.index}: ifNoneExist matched more than one resource`);
-        if (m.length === 1) { id = m[0].id; p.existing = true; }
-      }
-      p.target = { type, id };
-    } else if (method === 'PUT') {
-      // The body's id as a plain update checks it (http.html#update, #cond-update): missing or different
-      // from the URL's is a 400; a conditional update's body may omit it, or must name the match.
-      const bodyId = p.entry.resource?.id;
-      let id = segments[1];
-      if (segments.length === 1) {
-        const m = await findMatches(tx, svc, type, p.req.params);
-        if (m.length > 1) throw preconditionFailed(`entry ${p.index}: the conditional update matched more than one resource`);
-        if (m.length === 1 && bodyId !== undefined && bodyId !== m[0].id) throw badRequest(`entry ${p.index}: the body's id '${String(bodyId).slice(0, 80)}' differs from the matched resource's id`, [`Bundle.entry[${p.index}].resource.id`]);
-        id = m[0]?.id ?? (bodyId || newId());
-      } else if (bodyId === undefined) {
-        throw badRequest(`entry ${p.index}: the resource has no id; an update needs the id of the URL in the body`, [`Bundle.entry[${p.index}].resource.id`]);
-      } else if (bodyId !== id) {
-        throw badRequest(`entry ${p.index}: the body's id '${String(bodyId).slice(0, 80)}' does not match the URL's '${id}'`, [`Bundle.entry[${p.index}].resource.id`]);
-      }
-      p.target = { type, id };
-    }
-    if (p.target) {
-      const key = `${p.target.type}/${p.target.id}`;
-      if (seen.has(key) && !p.existing) throw badRequest(`entry ${p.index}: ${key} appears more than once in the transaction`);
-      seen.add(key);
-      if (p.entry.fullUrl) idMap.set(p.entry.fullUrl, key);
-    }
-  }
-  // "If any resource identities (including resolved identities from conditional update/delete) overlap in
-  // steps 1-3, then the transaction SHALL fail" (http.html#trules): deletes and patches join the check.
-  for (const p of plans) {
-    const { method, segments } = p.req;
-    if (method !== 'DELETE' && method !== 'PATCH') continue;
-    let id: string | undefined = segments[1];
-    if (segments.length === 1 && p.req.params.length) {
-      const m = await findMatches(tx, svc, segments[0], p.req.params);
-      id = m.length === 1 ? m[0].id : undefined;
-    }
-    if (segments.length > 2 || !id) continue;
-    const key = `${segments[0]}/${id}`;
-    if (seen.has(key)) throw badRequest(`entry ${p.index}: ${key} appears more than once in the transaction`);
-    seen.add(key);
-  }
+  // 1. Route every entry, decide every created or updated resource's identity, refuse overlapping identities.
+  const idMap = await planIdentities(plans, tx, svc);
   // 2. Rewrite urn:uuid and conditional references in every resource before anything is written.
-  const conditional = new Map<string, string>();
+  const rewrite = { idMap, cache: new Map<string, string>(), base, find: (type: string, criteria: Array<[string, string]>) => findMatches(tx, svc, type, criteria) };
   for (const p of plans) {
     if (p.entry.resource && (p.req.method === 'POST' || p.req.method === 'PUT')) {
-      await rewriteInPlace(p.entry.resource, idMap, conditional, (type, criteria) => findMatches(tx, svc, type, criteria), base);
+      try {
+        await rewriteInPlace(p.entry.resource, p.entry.fullUrl, rewrite);
+      } catch (e) {
+        throw inEntry(e, p);
+      }
       replaceLinksInPlace(p.entry.resource, idMap);
       p.req.body = p.entry.resource;
     }
@@ -197,10 +119,7 @@ async function transaction(req: FhirRequest, entries: BundleEntry[], tx: Tx, svc
     try {
       out[p.index] = entryResponse(await execute(p, at, tx, svc), base);
     } catch (e) {
-      if (e instanceof FhirError) {
-        throw new FhirError(e.status, e.issues[0]?.code ?? 'processing', `entry ${p.index} (${p.req.method} ${p.entry.request?.url ?? ''}): ${e.message}`, { issues: e.issues.map((i) => ({ ...i, diagnostics: `entry ${p.index}: ${i.diagnostics ?? ''}` })) });
-      }
-      throw e;
+      throw inEntry(e, p);
     }
   }
   await flushDerivedWrites(tx);
@@ -211,9 +130,14 @@ async function execute(p: Planned, at: string, tx: Tx, svc: Services): Promise<F
   const { req } = p;
   if (req.method === 'POST' && p.target) {
     assertAllowed(req.ctx, 'create', p.target.type);
-    if (p.existing) return dispatchInTx({ ...req, method: 'GET', segments: [p.target.type, p.target.id], params: [] }, tx, svc).then((r) => ({ ...r, status: 200, headers: { ...r.headers, Location: `${svc.config.fhirBase}/${p.target!.type}/${p.target!.id}` } }));
     const resource = req.body as Resource;
     if (!resource || resource.resourceType !== p.target.type) throw badRequest(`the resource's type does not match the request url`);
+    if (p.existing) {
+      // As over HTTP (interactions/write.ts create): 200, the match's versioned Location and ETag, the body
+      // the Prefer header asks for. The match is as step 1 read it: no entry may write it (bundle-plan.ts).
+      const r = writeResponse(req, p.existing, 200, svc.config.fhirBase, 'a matching resource exists; nothing was created');
+      return { ...r, headers: { ...r.headers, Location: historyUrl(svc.config.fhirBase, p.existing) } };
+    }
     const r = await createResource(tx, resource, at, p.target.id);
     return writeResponse(req, r.stored, 201, svc.config.fhirBase, 'created');
   }
