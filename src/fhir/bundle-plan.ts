@@ -11,7 +11,7 @@ import { badRequest, FhirError, preconditionFailed } from '../errors.js';
 import { match } from './routes.js';
 import { findMatches, parseCriteria } from './criteria.js';
 import { newId } from './resource-write.js';
-import { filteringCriteria } from './bundle-criteria.js';
+import { filteringCriteria } from './conditional-criteria.js';
 
 export interface Planned {
   index: number;

@@ -6,7 +6,7 @@
 import { badRequest, preconditionFailed } from '../errors.js';
 import { parseCriteria } from './criteria.js';
 import { collectReferences, conditionalTarget } from './import/references.js';
-import { filteringCriteria } from './bundle-criteria.js';
+import { filteringCriteria } from './conditional-criteria.js';
 
 export type Finder = (type: string, criteria: Array<[string, string]>) => Promise<Array<{ id: string }>>;
 

@@ -6,6 +6,7 @@ import { readByRids } from '../store/resources.js';
 import { matchCriteria } from './interactions/search.js';
 import type { Services } from './services.js';
 import { badRequest } from '../errors.js';
+import { filteringCriteria } from './conditional-criteria.js';
 
 export function parseCriteria(query: string): Array<[string, string]> {
   const q = query.startsWith('?') ? query.slice(1) : query.includes('?') ? query.slice(query.indexOf('?') + 1) : query;
@@ -18,6 +19,7 @@ export function parseCriteria(query: string): Array<[string, string]> {
 export async function findMatches(tx: Tx, svc: Services | { fhirBase: string }, type: string, criteria: Array<[string, string]>, limit = 2): Promise<StoredResource[]> {
   // Matching needs only the FHIR base (absolute references in criteria); the importer has no Services.
   const services = 'fhirBase' in svc ? ({ config: { fhirBase: svc.fhirBase } } as Services) : svc;
-  const rows = await matchCriteria(tx, services, tx.ctx.tenant, type, criteria, limit);
+  // Criteria that filter nothing would match every resource of the type (conditional-criteria.ts).
+  const rows = await matchCriteria(tx, services, tx.ctx.tenant, type, filteringCriteria(criteria, 'conditional criteria'), limit);
   return readByRids(tx, rows.map((r) => r.rid));
 }
