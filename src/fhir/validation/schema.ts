@@ -11,6 +11,7 @@ import {
 import { expressionOf } from './expression.js';
 import { CALENDAR_KEYWORD, isCalendarDay } from './calendar.js';
 import { NARRATIVE_KEYWORD, narrativeProblems } from './narrative.js';
+import { takesExtensions } from './primitive-extensions.js';
 
 type Schema = Record<string, unknown>;
 const ROOT = 'fhir-r4';
@@ -28,12 +29,30 @@ const withinSize = (_: boolean, v: string): boolean => v.length <= MAX_STRING_CH
 /** Primitive types whose values begin with a calendar day (datatypes.html: "Dates SHALL be valid dates"). */
 const CALENDAR_TYPES = new Set(['date', 'dateTime', 'instant']);
 
-/** Codes (without system) of a required binding on a `code` element, when the value set is enumerated. */
+/**
+ * Codes (without system) of a required binding on a `code` element, when the value set is enumerated.
+ * The code regex stays beside the enum: a malformed code (' male', '') is a malformed primitive (400),
+ * reported as such rather than as a code outside the value set (422); schemaIssues keeps the one issue.
+ */
 function codeEnum(binding: string | undefined, nullable: boolean): Schema | undefined {
   const members = binding ? requiredValueSet(binding) : undefined;
   if (!members) return undefined;
   const codes = [...new Set([...members].map((m) => m.slice(m.lastIndexOf('|') + 1)))];
-  return { title: 'code', description: binding, type: nullable ? ['string', 'null'] : 'string', enum: nullable ? [...codes, null] : codes };
+  const pattern = primitiveType('code')?.pattern;
+  return {
+    title: 'code', description: binding, type: nullable ? ['string', 'null'] : 'string',
+    ...(pattern ? { pattern } : {}), enum: nullable ? [...codes, null] : codes,
+  };
+}
+
+/**
+ * The spec's regex of a primitive, refusing the empty string when the regex alone allows it (uri, url and
+ * canonical are `\S*`): ele-1 "All FHIR elements must have a @value or children", and json.html has no
+ * empty values (a primitive with no value is left out, or carries only its `_x` extensions).
+ */
+function nonEmptyPattern(pattern: string | undefined): string | undefined {
+  if (!pattern || !new RegExp(pattern).test('')) return pattern;
+  return pattern.startsWith('^') ? `^(?!$)${pattern.slice(1)}` : `^(?!$)(?:${pattern})`;
 }
 
 function groupSchema(group: string): Schema {
@@ -47,7 +66,7 @@ function groupSchema(group: string): Schema {
       if (type && primitiveType(type)) {
         const codes = type === 'code' ? codeEnum(el.binding, array) : undefined;
         properties[key] = array ? arrayOf(codes ?? ref(`null-or-${type}`)) : (codes ?? ref(type));
-        properties[`_${key}`] = array ? arrayOf(ref('null-or-Element')) : ref('Element');
+        if (takesExtensions(group, key, type)) properties[`_${key}`] = array ? arrayOf(ref('null-or-Element')) : ref('Element');
       } else if (type === 'Resource') {
         // Nested resources (contained, Bundle.entry.resource, Parameters.parameter.resource) are
         // validated on their own, against their own type, by validate.ts.
@@ -70,8 +89,9 @@ function buildDefinitions(): Record<string, Schema> {
   const definitions: Record<string, Schema> = {};
   for (const name of primitiveTypeNames()) {
     const p = primitiveType(name)!;
+    const pattern = nonEmptyPattern(p.pattern);
     const rest = {
-      ...(p.pattern ? { pattern: p.pattern } : {}),
+      ...(pattern ? { pattern } : {}),
       ...(p.minimum !== undefined ? { minimum: p.minimum } : {}),
       ...(p.maximum !== undefined ? { maximum: p.maximum } : {}),
       // Beside the regex, in the same compiled pass: every date, dateTime and instant wherever it sits
@@ -123,6 +143,9 @@ const HINTS: Record<string, string> = {
   id: ' (1-64 characters A-Z a-z 0-9 - .)',
   string: ' (must not be empty)',
   code: ' (no leading, trailing or double whitespace)',
+  uri: ' (not empty, no whitespace)',
+  url: ' (not empty, no whitespace)',
+  canonical: ' (not empty, no whitespace)',
 };
 
 /** The narrative check as an ajv keyword: one error per problem, its text in `message`. */
@@ -181,11 +204,12 @@ export function schemaIssues(resourceType: string, resource: object, base: strin
   if (validate(resource)) return [];
   const errors = validate.errors ?? [];
   // A value of the wrong JSON type also fails its pattern or enum: report the type problem only. A
-  // malformed date (pattern) may also name a day past its month's end: report the format only.
+  // malformed date (pattern) may also name a day past its month's end, a malformed code is also outside
+  // its value set: report the format only.
   const wrongType = new Set(errors.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
   const malformed = new Set(errors.filter((e) => e.keyword === 'pattern').map((e) => e.instancePath));
   return errors
     .filter((e) => e.keyword === 'type' || !wrongType.has(e.instancePath))
-    .filter((e) => e.keyword !== CALENDAR_KEYWORD || !malformed.has(e.instancePath))
+    .filter((e) => (e.keyword !== CALENDAR_KEYWORD && e.keyword !== 'enum') || !malformed.has(e.instancePath))
     .map((e) => issueOf(e, base));
 }

@@ -1,6 +1,6 @@
 // Validates a resource against the R4 core definitions before it is written or when `$validate` asks:
 // JSON shape and formats (schema.ts), cardinality, choices and required bindings (structure.ts), and
-// the rules for nested resources (resource.html#contained: dom-2, dom-4). Only R4 core resource
+// the rules for nested resources (resource.html#contained: dom-2, dom-4, dom-5). Only R4 core resource
 // types exist here; anything else is refused as unknown.
 // Status (http.html "create"/"update"): 400 "resource could not be parsed or failed basic FHIR
 // validation rules" (not an object, unknown type, unknown element, wrong JSON type, malformed
@@ -65,7 +65,7 @@ function validateInto(resource: unknown, at: string, issues: Issue[], depth: num
     validateInto(nested, where, issues, depth + 1, isContained, opts)));
 }
 
-/** resource.html#contained: dom-2 no nested contained; dom-4 no versionId/lastUpdated. */
+/** resource.html#contained: dom-2 no nested contained; dom-4 no versionId/lastUpdated; dom-5 no security label. */
 function containedRules(resource: Record<string, unknown>, at: string, issues: Issue[]): void {
   if (resource.contained !== undefined) {
     issues.push(error('invariant', `${at} is contained and SHALL NOT contain other resources (dom-2)`, `${at}.contained`));
@@ -73,6 +73,11 @@ function containedRules(resource: Record<string, unknown>, at: string, issues: I
   const meta = resource.meta;
   if (isObject(meta) && (meta.versionId !== undefined || meta.lastUpdated !== undefined)) {
     issues.push(error('invariant', `${at} is contained and SHALL NOT have meta.versionId or meta.lastUpdated (dom-4)`, `${at}.meta`));
+  }
+  // dom-5 (DomainResource): "If a resource is contained in another resource, it SHALL NOT have a security
+  // label": labels apply to the whole container (security-labels.html), not to a part of it.
+  if (isObject(meta) && meta.security !== undefined) {
+    issues.push(error('invariant', `${at} is contained and SHALL NOT have a security label (dom-5)`, `${at}.meta.security`));
   }
 }
 
