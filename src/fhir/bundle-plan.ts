@@ -6,7 +6,7 @@ import type { BundleEntry } from 'fhir/r4';
 import type { FhirRequest } from './types.js';
 import type { Services } from './services.js';
 import type { Tx } from '../store/session.js';
-import type { StoredResource } from '../store/resources.js';
+import { readCurrent, type StoredResource } from '../store/resources.js';
 import { badRequest, FhirError, preconditionFailed } from '../errors.js';
 import { match } from './routes.js';
 import { findMatches, parseCriteria } from './criteria.js';
@@ -110,4 +110,30 @@ export async function planIdentities(plans: Planned[], tx: Tx, svc: Services): P
     claim(p, `${segments[0]}/${id}`, true);
   }
   return idMap;
+}
+
+/**
+ * The version each POST or PUT entry will write, by fullUrl, for version-specific references to it (http.html
+ * #trules: "Version-specific references should remain as version-specific references after the references have
+ * been updated. Note that when building a transaction, a client can use arbitrarily chosen version references
+ * since they will all be re-assigned anyway"). A create writes version 1, a conditional create that matched
+ * writes nothing (its match's version); a PUT writes the one after the current, read only when a reference asks
+ * (no query for Bundles without one) and locked, as the PUT then locks it, so no other writer can take it first.
+ */
+export function plannedVersions(plans: Planned[], tx: Tx): (fullUrl: string) => Promise<number> {
+  const byUrl = new Map(plans.filter((p) => p.target && p.entry.fullUrl).map((p) => [p.entry.fullUrl!, p]));
+  const known = new Map<string, Promise<number>>();
+  const versionOf = async (p: Planned): Promise<number> => {
+    if (p.existing) return p.existing.version;
+    if (p.req.method === 'POST') return 1;
+    const current = await readCurrent(tx, p.target!.type, p.target!.id, { forUpdate: true });
+    return current ? current.version + 1 : 1;
+  };
+  return (fullUrl) => {
+    const p = byUrl.get(fullUrl);
+    if (!p) throw new Error(`no POST or PUT entry has the fullUrl ${fullUrl.slice(0, 80)}`);
+    let v = known.get(fullUrl);
+    if (!v) known.set(fullUrl, (v = versionOf(p)));
+    return v;
+  };
 }

@@ -52,8 +52,14 @@ export function statusLine(status: number): string {
   return `${status}${REASONS[status] ? ` ${REASONS[status]}` : ''}`;
 }
 
-/** entry.response (+ resource or outcome) as JSON text. */
-export function entryResponse(res: FhirResponse, base: string): string {
+/**
+ * entry.response (+ resource or outcome) as JSON text. A HEAD entry is answered like a GET without the body
+ * (http.html#head: "HEAD requests are treated as specified in HTTP: same response as a GET, but with no body"):
+ * status, etag and lastModified, no resource. A failure keeps its response.outcome, the entry's report of what
+ * went wrong (Bundle.entry.response.outcome), not a representation of the target.
+ */
+export function entryResponse(res: FhirResponse, base: string, method?: HttpMethod): string {
+  if (method === 'HEAD' && res.status < 400) res = { ...res, raw: undefined, body: undefined };
   const h = res.headers ?? {};
   const response: Record<string, string> = { status: statusLine(res.status) };
   if (h.Location) response.location = h.Location.startsWith(base + '/') ? h.Location.slice(base.length + 1) : h.Location;

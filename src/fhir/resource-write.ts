@@ -62,14 +62,19 @@ export async function flushDerivedWrites(tx: Tx): Promise<void> {
   if (!d || (d.fresh.length === 0 && d.indexed.length === 0 && d.deid.length === 0)) return;
   deferred.set(tx, { fresh: [], indexed: [], deid: [] });
   // A create's id is new (server-assigned): an existing row is an error, not an update.
-  const rids = await insertStaged(tx, d.fresh.map((f) => f.line), { skipExisting: false });
+  const rids = await insertStaged(tx, d.fresh.map((f) => f.line), { skipExisting: false, interaction: 'create' });
   await reindexStaged(tx, d.indexed);
   await writeCustomIndex(tx, d.fresh.map((f) => ({ rid: rids.get(f.key)!, type: f.type, content: f.content })), { fresh: true });
   await writeCustomIndex(tx, d.indexed);
   if (d.deid.length) await writeDeidCopies(tx, d.deid);
 }
 
-async function store(tx: Tx, prior: StoredResource | undefined, resource: Resource, version: number, now: string, mayDefer = false): Promise<WriteResult> {
+/**
+ * Stores `resource` as `version`, replacing `prior` if any. `method` is the interaction that inserts a new
+ * resource, recorded for its history entry (http.html#history): a POST's create may be deferred to the
+ * transaction's bulk insert, a PUT's update-as-create is inserted now (its row is locked by the insert).
+ */
+async function store(tx: Tx, prior: StoredResource | undefined, resource: Resource, version: number, now: string, method: 'POST' | 'PUT'): Promise<WriteResult> {
   const type = resource.resourceType;
   const id = resource.id as string;
   if (type === 'SearchParameter') {
@@ -85,12 +90,12 @@ async function store(tx: Tx, prior: StoredResource | undefined, resource: Resour
   const next = { type, id, version, lastUpdated: now, deleted: false, compartments: index.compartments, content };
   const held = deferred.get(tx);
   let rid = ''; // not known yet for a deferred create (nothing reads it before the flush)
-  if (held && !prior && mayDefer) held.fresh.push({ key: `${type}/${id}`, type, line: stageLine(next, indexFields(index)), content });
+  if (held && !prior && method === 'POST') held.fresh.push({ key: `${type}/${id}`, type, line: stageLine(next, indexFields(index)), content });
   else if (prior) {
     await replaceResource(tx, prior, next);
     rid = prior.rid;
   } else {
-    const inserted = await insertResource(tx, next);
+    const inserted = await insertResource(tx, { ...next, interaction: method === 'POST' ? 'create' : 'upsert' });
     if (!inserted) throw new FhirError(409, 'duplicate', `${type}/${id} was created concurrently; retry`);
     rid = inserted;
   }
@@ -110,7 +115,7 @@ async function store(tx: Tx, prior: StoredResource | undefined, resource: Resour
 /** create (http.html#create): the server assigns the id; any id in the body is ignored. */
 export async function createResource(tx: Tx, resource: Resource, now: string, id: string = newId()): Promise<WriteResult> {
   assertValid(resource, { mode: 'create' });
-  return store(tx, undefined, { ...resource, id }, 1, now, true);
+  return store(tx, undefined, { ...resource, id }, 1, now, 'POST');
 }
 
 export interface UpdateOptions {
@@ -137,16 +142,16 @@ export async function updateResource(tx: Tx, type: string, id: string, resource:
   if (opts.createOnly && prior && !prior.deleted) throw preconditionFailed(`If-None-Match: * and ${type}/${id} exists`);
   if (!prior) {
     try {
-      return await store(tx, undefined, resource, 1, now);
+      return await store(tx, undefined, resource, 1, now, 'PUT');
     } catch (e) {
       // A concurrent update-as-create won the insert: take the lock and continue as a normal update.
       if (!(e instanceof FhirError) || e.status !== 409) throw e;
       const raced = await readCurrent(tx, type, id, { forUpdate: true });
       if (!raced) throw e;
-      return store(tx, raced, resource, raced.version + 1, now);
+      return store(tx, raced, resource, raced.version + 1, now, 'PUT');
     }
   }
-  return store(tx, prior, resource, prior.version + 1, now);
+  return store(tx, prior, resource, prior.version + 1, now, 'PUT');
 }
 
 /** delete (http.html#delete): a tombstone version; reading it afterwards is 410 Gone. */

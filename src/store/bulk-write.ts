@@ -8,7 +8,7 @@
 // privilege on the identity sequence). New rids need no index DELETE: nothing can reference them yet.
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Tx } from './session.js';
-import type { StoredResource } from './resources.js';
+import type { Interaction, StoredResource } from './resources.js';
 import { INDEX_COLUMNS } from './stage-text.js';
 import { translatePgError } from './pg-errors.js';
 
@@ -89,23 +89,25 @@ function indexInserts(): string {
  * current row (or gets one from a concurrent transaction, which this one then waits for) is left out of
  * the result for the caller to update; rows are then inserted in (type, id) order, so two importers
  * sharing resources wait for each other instead of deadlocking. Without it, an existing id is an error.
+ * `interaction` is recorded for every row (resources.ts Interaction: a transaction's creates are all POSTs),
+ * one bound value per statement rather than a staging column; without it the rows record none (import).
  */
-export async function insertStaged(tx: Tx, lines: readonly string[], opts: { skipExisting: boolean }): Promise<Map<string, string>> {
+export async function insertStaged(tx: Tx, lines: readonly string[], opts: { skipExisting: boolean; interaction?: Interaction }): Promise<Map<string, string>> {
   const rids = new Map<string, string>();
   if (lines.length === 0) return rids;
   const stage = await ensureStage(tx);
   await copyIn(tx, `copy ${stage} from stdin`, lines);
   const r = await tx.query<{ rid: string; type: string; id: string }>(
     `with moved as (
-       insert into fhir.resource (tenant, type, id, version, last_updated, deleted, compartments, content)
-       select $1, s.type, s.id, s.version, s.last_updated, false, s.compartments, s.content from ${stage} s
+       insert into fhir.resource (tenant, type, id, version, last_updated, deleted, compartments, content, interaction)
+       select $1, s.type, s.id, s.version, s.last_updated, false, s.compartments, s.content, $2::text from ${stage} s
        ${opts.skipExisting ? 'on conflict (tenant, type, id) do nothing' : ''}
        returning rid, type, id
      ), x as (select m.rid, ${X_COLUMNS} from moved m join ${stage} s on s.type = m.type and s.id = m.id),
      ${indexInserts()},
      emptied as (delete from ${stage})
      select rid, type, id from moved`,
-    [tx.ctx.tenant],
+    [tx.ctx.tenant, opts.interaction ?? null],
   );
   for (const row of r.rows) rids.set(`${row.type}/${row.id}`, row.rid);
   if (!opts.skipExisting && rids.size !== lines.length) throw new Error(`bulk insert stored ${rids.size} of ${lines.length} rows`);

@@ -15,6 +15,13 @@ export interface StoredResource {
   content: string;
 }
 
+/**
+ * How a version came to be (migrations/043_version_interaction.sql; http.html#history): `create` a POST,
+ * `upsert` a PUT that created the resource or revived a deleted one (#upsert), `update` a PUT or PATCH of a
+ * live one, `delete` a DELETE. Null for versions written before it was kept, or by import.
+ */
+export type Interaction = 'create' | 'upsert' | 'update' | 'delete';
+
 export interface NewVersion {
   type: string;
   id: string;
@@ -24,6 +31,11 @@ export interface NewVersion {
   /** null: keep the current row's (tombstones). */
   compartments: string[] | null;
   content: string;
+  /**
+   * Inserted versions: `create` (POST) or `upsert` (PUT); unset is not recorded. A replacing version is
+   * derived from the versions themselves (replaceResource).
+   */
+  interaction?: Interaction;
 }
 
 const COLUMNS = 'rid, type, id, version, last_updated as "lastUpdated", deleted, content';
@@ -74,23 +86,28 @@ export async function readVersion(tx: Tx, type: string, id: string, version: num
 export async function insertResource(tx: Tx, v: NewVersion): Promise<string | undefined> {
   const r = await tx.queryPrepared<{ rid: string }>(
     'fg_insert_resource',
-    `insert into fhir.resource (tenant, type, id, version, last_updated, deleted, compartments, content)
-     values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (tenant, type, id) do nothing returning rid`,
-    [tx.ctx.tenant, v.type, v.id, v.version, v.lastUpdated, v.deleted, v.compartments, v.content],
+    `insert into fhir.resource (tenant, type, id, version, last_updated, deleted, compartments, content, interaction)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict (tenant, type, id) do nothing returning rid`,
+    [tx.ctx.tenant, v.type, v.id, v.version, v.lastUpdated, v.deleted, v.compartments, v.content, v.interaction ?? null],
   );
   return r.rows[0]?.rid;
 }
 
-/** Replaces the current version `prior` (locked by the caller) with `next`, keeping `prior` in history. */
+/**
+ * Replaces the current version `prior` (locked by the caller) with `next`, keeping `prior` in history. What
+ * made `next` follows from the two: a tombstone is a delete, a version over a tombstone an update-as-create
+ * (it answered 201, http.html#update), any other an update; the caller's `prior` is read, no query is added.
+ */
 export async function replaceResource(tx: Tx, prior: StoredResource, next: NewVersion): Promise<void> {
+  const interaction: Interaction = next.deleted ? 'delete' : prior.deleted ? 'upsert' : 'update';
   await tx.queryPrepared(
     'fg_replace_resource',
     `with kept as (
-       insert into fhir.resource_history (tenant, type, id, version, rid, last_updated, deleted, compartments, content, superseded)
-       select tenant, type, id, version, rid, last_updated, deleted, compartments, content, $3 from fhir.resource where rid = $1
+       insert into fhir.resource_history (tenant, type, id, version, rid, last_updated, deleted, compartments, content, superseded, interaction)
+       select tenant, type, id, version, rid, last_updated, deleted, compartments, content, $3, interaction from fhir.resource where rid = $1
      )
-     update fhir.resource set version = $2, last_updated = $3, deleted = $4, compartments = coalesce($5, compartments), content = $6 where rid = $1`,
-    [prior.rid, next.version, next.lastUpdated, next.deleted, next.compartments, next.content],
+     update fhir.resource set version = $2, last_updated = $3, deleted = $4, compartments = coalesce($5, compartments), content = $6, interaction = $7 where rid = $1`,
+    [prior.rid, next.version, next.lastUpdated, next.deleted, next.compartments, next.content, interaction],
   );
 }
 
@@ -109,7 +126,11 @@ export interface HistoryQuery {
   after?: { lastUpdated: string; rid: string; version: number };
 }
 
-export interface HistoryEntry extends StoredResource {}
+export interface HistoryEntry extends StoredResource {
+  interaction: Interaction | null;
+}
+
+const HISTORY_COLUMNS = `${COLUMNS}, interaction`;
 
 /** History newest first (http.html#history: "sorted with oldest versions last"). */
 export async function history(tx: Tx, q: HistoryQuery): Promise<HistoryEntry[]> {
@@ -135,13 +156,13 @@ export async function history(tx: Tx, q: HistoryQuery): Promise<HistoryEntry[]> 
   const atCond = q.at ? ` and superseded > $${values.length}` : '';
   const r = await tx.query(
     `select * from (
-       (select ${COLUMNS} from fhir.resource where ${cond} order by last_updated desc, rid desc, version desc limit ${limit})
+       (select ${HISTORY_COLUMNS} from fhir.resource where ${cond} order by last_updated desc, rid desc, version desc limit ${limit})
        union all
-       (select ${COLUMNS} from fhir.resource_history where ${cond}${atCond} order by last_updated desc, rid desc, version desc limit ${limit})
+       (select ${HISTORY_COLUMNS} from fhir.resource_history where ${cond}${atCond} order by last_updated desc, rid desc, version desc limit ${limit})
      ) h order by "lastUpdated" desc, rid desc, version desc limit ${limit}`,
     values,
   );
-  return r.rows.map(row);
+  return r.rows.map((r) => ({ ...row(r), interaction: (r.interaction as Interaction | null) ?? null }));
 }
 
 export async function countHistory(tx: Tx, q: Omit<HistoryQuery, 'count' | 'after'>): Promise<number> {

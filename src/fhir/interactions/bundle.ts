@@ -2,7 +2,7 @@
 // outcome; a transaction is atomic, resolves urn:uuid and conditional references, and processes
 // entries in the spec's order "DELETE, POST, PUT or PATCH, GET or HEAD", answering in the Bundle's order.
 import type { Bundle, BundleEntry, Resource } from 'fhir/r4';
-import type { FhirRequest, FhirResponse } from '../types.js';
+import type { FhirRequest, FhirResponse, HttpMethod } from '../types.js';
 import type { Services } from '../services.js';
 import type { Tx } from '../../store/session.js';
 import { badRequest, FhirError } from '../../errors.js';
@@ -11,13 +11,14 @@ import { entryRequest, entryResponse } from '../bundle-request.js';
 import { outcome } from '../outcome.js';
 import { findMatches } from '../criteria.js';
 import { createResource, updateResource, deferDerivedWrites, flushDerivedWrites } from '../resource-write.js';
-import { writeResponse, parseETag, historyUrl } from '../respond.js';
+import { writeResponse, historyUrl } from '../respond.js';
+import { expectedVersion } from '../if-match.js';
 import { collectReferences } from '../import/references.js';
 import { assertAllowed } from '../../auth/enforce.js';
 import { now, refuseHiddenUpdateCreate } from './write.js';
 import { assertEnvelope } from '../bundle-envelope.js';
 import { replaceLinksInPlace } from '../bundle-links-replace.js';
-import { planIdentities, inEntry, type Planned } from '../bundle-plan.js';
+import { planIdentities, plannedVersions, inEntry, type Planned } from '../bundle-plan.js';
 import { rewriteInPlace } from '../bundle-references.js';
 import { log } from '../../log.js';
 
@@ -68,30 +69,40 @@ export async function bundle(req: FhirRequest, svc: Services): Promise<FhirRespo
     const parts: string[] = [];
     for (let i = 0; i < entries.length; i++) {
       let res: FhirResponse;
+      let method: HttpMethod | undefined;
       try {
         const own = entries[i].fullUrl;
         const dependent = entries[i].resource && fullUrls.size ? collectReferences(entries[i].resource, []).find((s) => s.value !== own && fullUrls.has(s.value)) : undefined;
         if (dependent) throw badRequest(`entry ${i} refers to ${dependent.value.slice(0, 80)}, another entry of the batch: batch entries may not depend on each other (use a transaction)`, [`Bundle.entry[${i}].resource`]);
-        res = await dispatch(fromBundleRequest(entryRequest(entries[i], i, svc.config.fhirBase, req.ctx), req), svc);
+        const entryReq = fromBundleRequest(entryRequest(entries[i], i, svc.config.fhirBase, req.ctx), req);
+        method = entryReq.method;
+        res = await dispatch(entryReq, svc);
       } catch (e) {
         res = errorResponse(e);
       }
-      parts.push(entryResponse(res, svc.config.fhirBase));
+      parts.push(entryResponse(res, svc.config.fhirBase, method));
     }
     return { status: 200, raw: responseBundle('batch-response', parts) };
   }
   // The Bundle's AuditEvent commits with its writes ("no audit row, no data").
-  const parts = await withAuditedTx(req, svc, (tx) => transaction(req, entries, tx, svc), (p) => p.join(','));
+  const { parts } = await withAuditedTx(req, svc, (tx) => transaction(req, entries, tx, svc), (r) => [...r.parts, ...r.unsent].join(','));
   return { status: 200, raw: responseBundle('transaction-response', parts) };
 }
 
-async function transaction(req: FhirRequest, entries: BundleEntry[], tx: Tx, svc: Services): Promise<string[]> {
+/**
+ * The entries' responses in the Bundle's order, and the bodies read for HEAD entries but not sent: the Bundle's
+ * AuditEvent names the patients those reads touched, as a plain HEAD's names those of the body it withholds.
+ */
+async function transaction(req: FhirRequest, entries: BundleEntry[], tx: Tx, svc: Services): Promise<{ parts: string[]; unsent: string[] }> {
   const base = svc.config.fhirBase;
   const plans: Planned[] = entries.map((entry, index) => ({ index, entry, req: fromBundleRequest(entryRequest(entry, index, base, req.ctx), req) }));
   // 1. Route every entry, decide every created or updated resource's identity, refuse overlapping identities.
   const idMap = await planIdentities(plans, tx, svc);
   // 2. Rewrite urn:uuid and conditional references in every resource before anything is written.
-  const rewrite = { idMap, cache: new Map<string, string>(), base, find: (type: string, criteria: Array<[string, string]>) => findMatches(tx, svc, type, criteria) };
+  const rewrite = {
+    idMap, cache: new Map<string, string>(), base, versionOf: plannedVersions(plans, tx),
+    find: (type: string, criteria: Array<[string, string]>) => findMatches(tx, svc, type, criteria),
+  };
   for (const p of plans) {
     if (p.entry.resource && (p.req.method === 'POST' || p.req.method === 'PUT')) {
       try {
@@ -105,6 +116,7 @@ async function transaction(req: FhirRequest, entries: BundleEntry[], tx: Tx, svc
   }
   // 3. Execute in the spec's order; answer in the Bundle's order.
   const out: string[] = new Array(plans.length);
+  const unsent: string[] = [];
   // Within DELETE and within PUT/PATCH the spec fixes no order, so those go by target (type, id): concurrent
   // Bundles touching the same resources (the shared Organizations of patient bundles) then take their row
   // locks in one order and wait for each other instead of deadlocking (a 409 the client would have to retry).
@@ -117,13 +129,30 @@ async function transaction(req: FhirRequest, entries: BundleEntry[], tx: Tx, svc
     // Reads see the Bundle's writes: its creates and index rows are stored before a PATCH, GET or HEAD.
     if (p.req.method !== 'POST' && p.req.method !== 'PUT') await flushDerivedWrites(tx);
     try {
-      out[p.index] = entryResponse(await execute(p, at, tx, svc), base);
+      const res = await execute(p, at, tx, svc);
+      if (p.req.method === 'HEAD') unsent.push(res.raw ?? (res.body !== undefined ? JSON.stringify(res.body) : ''));
+      out[p.index] = entryResponse(res, base, p.req.method);
     } catch (e) {
-      throw inEntry(e, p);
+      const gone = goneRead(p, e);
+      if (!gone) throw inEntry(e, p);
+      out[p.index] = entryResponse(gone, base, p.req.method);
     }
   }
   await flushDerivedWrites(tx);
-  return out;
+  return { parts: out, unsent };
+}
+
+/**
+ * A GET or HEAD entry that finds its resource deleted answers 410 in its entry (with the tombstone's ETag, as a
+ * read over HTTP does, http.html#read); the transaction goes on. #trules runs "GET or HEAD interactions" after
+ * "DELETE interactions" and fails a transaction only for identities that "overlap in steps 1-3", so a read of a
+ * resource the same transaction deletes is allowed, and it can only find it gone: failing the whole transaction
+ * for it would refuse the very combination the rules permit. A read changes nothing, so no write is half done.
+ * Any other failure of a read (an unknown id, a bad search) still fails the transaction.
+ */
+function goneRead(p: Planned, e: unknown): FhirResponse | undefined {
+  if ((p.req.method !== 'GET' && p.req.method !== 'HEAD') || !(e instanceof FhirError) || e.status !== 410) return undefined;
+  return { status: 410, headers: e.headers, body: outcome(e.issues) };
 }
 
 async function execute(p: Planned, at: string, tx: Tx, svc: Services): Promise<FhirResponse> {
@@ -144,10 +173,12 @@ async function execute(p: Planned, at: string, tx: Tx, svc: Services): Promise<F
   if (req.method === 'PUT' && p.target) {
     assertAllowed(req.ctx, 'update', p.target.type);
     const resource = { ...(req.body as Resource), id: p.target.id } as Resource;
-    const ifMatch = req.headers['if-match'] ? parseETag(req.headers['if-match'], 'ifMatch') : undefined;
     // The same answer as a plain PUT: a patient-context caller learns nothing of ids it cannot see.
     await refuseHiddenUpdateCreate(tx, p.target.type, p.target.id);
-    const r = await updateResource(tx, p.target.type, p.target.id, resource, at, { ifMatch, createOnly: req.headers['if-none-match']?.trim() === '*' });
+    // request.ifMatch read as a plain PUT's If-Match (../if-match.ts): a list of entity tags or `*`, and a
+    // deleted resource's ETag names its tombstone, so the PUT revives it.
+    const expected = await expectedVersion(req, tx, p.target.type, p.target.id);
+    const r = await updateResource(tx, p.target.type, p.target.id, resource, at, { ifMatch: expected.version, createOnly: req.headers['if-none-match']?.trim() === '*' });
     return writeResponse(req, r.stored, r.created ? 201 : 200, svc.config.fhirBase, 'updated');
   }
   return dispatchInTx(req, tx, svc);

@@ -1,10 +1,10 @@
 // history of an instance, a type and the whole system (R4 http.html#history): newest first, `_since`,
-// `_at`, `_count`, paged by keyset cursor; deletions appear as entries with request.method DELETE and
-// no resource.
+// `_at`, `_count`, paged by keyset cursor; each entry's request and response say how its version came to be,
+// deletions appear as entries with request.method DELETE and no resource.
 import type { FhirRequest, FhirResponse } from '../types.js';
 import type { Tx } from '../../store/session.js';
 import type { Services } from '../services.js';
-import { history as readHistory, countHistory, readCurrent, type HistoryEntry } from '../../store/resources.js';
+import { history as readHistory, countHistory, readCurrent, type HistoryEntry, type Interaction } from '../../store/resources.js';
 import { badRequest, notFound } from '../../errors.js';
 import { decodeCursor, encodeCursor, pageUrl, parseCount, parseInstant } from '../bundle-links.js';
 import { httpDate } from '../respond.js';
@@ -31,10 +31,29 @@ function periodParam(params: Array<[string, string]>, name: string): { from: str
   return { from: isoOf(r.lo), to: isoOf(r.hi) };
 }
 
+/**
+ * entry.request and entry.response as the interaction that made the version answered it (http.html#history:
+ * the request lets "a subscriber system to differentiate between newly created resources and updates to
+ * existing resources"): a create is POST [type] 201, an update-as-create or a revival PUT [type]/[id] 201, an
+ * update (a patch too, as R5 http.html#history spells out) PUT 200, a deletion DELETE 204. A version written before
+ * the interaction was kept (migrations/043_version_interaction.sql) is read as it always was.
+ */
+const ANSWERS: Record<Interaction, { method: string; status: string }> = {
+  create: { method: 'POST', status: '201' },
+  upsert: { method: 'PUT', status: '201' },
+  update: { method: 'PUT', status: '200' },
+  delete: { method: 'DELETE', status: '204' },
+};
+
+function interactionOf(h: HistoryEntry): Interaction {
+  if (h.deleted) return 'delete';
+  return h.interaction ?? (h.version === 1 ? 'create' : 'update');
+}
+
 function entry(base: string, h: HistoryEntry) {
   const url = `${h.type}/${h.id}`;
-  const method = h.deleted ? 'DELETE' : h.version === 1 ? 'POST' : 'PUT';
-  return `{"fullUrl":${JSON.stringify(`${base}/${url}`)},${h.deleted ? '' : `"resource":${h.content},`}"request":${JSON.stringify({ method, url: method === 'POST' ? h.type : url })},"response":${JSON.stringify({ status: h.deleted ? '204' : h.version === 1 ? '201' : '200', etag: `W/"${h.version}"`, lastModified: h.lastUpdated })}}`;
+  const { method, status } = ANSWERS[interactionOf(h)];
+  return `{"fullUrl":${JSON.stringify(`${base}/${url}`)},${h.deleted ? '' : `"resource":${h.content},`}"request":${JSON.stringify({ method, url: method === 'POST' ? h.type : url })},"response":${JSON.stringify({ status, etag: `W/"${h.version}"`, lastModified: h.lastUpdated })}}`;
 }
 
 /** A cursor as history() writes it; anything else (edited by hand) is the client's error, not a database one. */
