@@ -103,3 +103,18 @@ export function applyJsonPatch(doc: unknown, ops: readonly jsonpatch.Operation[]
   remark(current);
   return current;
 }
+
+/**
+ * The top-level members of the document that `ops` write: every operation but `test` writes at its path,
+ * and a move also removes at its source (RFC 6902 §4.4). '' stands for the whole document (a path of '').
+ * The patch interaction uses it to tell a change of the data from a change of the narrative (http.html#patch).
+ */
+export function membersWritten(ops: readonly jsonpatch.Operation[]): Set<string> {
+  const out = new Set<string>();
+  for (const op of ops) {
+    if (op.op === 'test' || op.op === '_get') continue;
+    out.add(tokens(op.path)[0] ?? '');
+    if (op.op === 'move') out.add(tokens(op.from)[0] ?? '');
+  }
+  return out;
+}

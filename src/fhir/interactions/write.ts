@@ -17,10 +17,11 @@ import { badRequest, FhirError, preconditionFailed, unprocessable } from '../../
 import { createResource, updateResource, deleteResource, readLive, newId, assertId } from '../resource-write.js';
 import { readCurrent } from '../../store/resources.js';
 import { writeResponse, parseETags, versionHeaders, returnPreference } from '../respond.js';
+import { expectedVersion } from '../if-match.js';
 import { findMatches, parseCriteria } from '../criteria.js';
 import { collectReferences, conditionalTarget } from '../import/references.js';
 import { info } from '../outcome.js';
-import { applyJsonPatch } from '../json-patch.js';
+import { applyJsonPatch, membersWritten } from '../json-patch.js';
 import { parseJson } from '../../json/parse.js';
 
 export function now(): string {
@@ -50,31 +51,6 @@ function bodyResource(req: FhirRequest, type: string, base: string): Resource {
     relativeSelfReferences(b, base);
   }
   return b;
-}
-
-/** What If-Match asks of `type/id`: the version the write path re-checks, or that it names the tombstone. */
-interface Expected { version?: number; tombstone?: boolean }
-
-/**
- * If-Match on PUT and DELETE (http.html#concurrency; RFC 9110 §13.1.1: `*` or a list of entity tags). The row
- * is locked here, in the request's transaction, so the version read is the one the write then replaces.
- * A deleted resource's ETag names its tombstone: http.html#read sends it on the 410 "to allow version
- * contention management when a resource is brought back to life", so a PUT quoting it revives the resource
- * (and a DELETE quoting it has no effect, #delete "already deleted"), where it answered 412 before.
- */
-async function expectedVersion(req: FhirRequest, tx: Tx, type: string, id: string): Promise<Expected> {
-  const h = req.headers['if-match'];
-  if (!h) return {};
-  const tags = parseETags(h, 'If-Match');
-  assertId(id);
-  const current = await readCurrent(tx, type, id, { forUpdate: true });
-  // `*` is false when there is no current representation (RFC 9110 §13.1.1): none, or a deleted one.
-  if (tags === '*') {
-    if (!current || current.deleted) throw preconditionFailed(`If-Match: * and ${type}/${id} does not exist`);
-    return { version: current.version };
-  }
-  if (!current || !tags.includes(current.version)) throw preconditionFailed(`If-Match names no current version of ${type}/${id}`);
-  return current.deleted ? { tombstone: true } : { version: current.version };
 }
 
 export async function create(req: FhirRequest, tx: Tx, svc: Services): Promise<FhirResponse> {
@@ -149,16 +125,36 @@ function searchParams(req: FhirRequest): Array<[string, string]> {
   return p;
 }
 
-/** JSON Patch (RFC 6902; R4 http.html#patch). The patched resource is validated like any update. */
+/** The patch formats this server applies (RFC 5789 §3.1 Accept-Patch; CapabilityStatement.patchFormat). */
+const ACCEPT_PATCH = 'application/json-patch+json';
+const RFC6902_OPS = new Set(['add', 'remove', 'replace', 'move', 'copy', 'test']);
+
+/**
+ * JSON Patch (RFC 6902; R4 http.html#patch): "the server processes the resulting document as an Update
+ * operation; all the version and error handling etc. apply as specified, as does the Prefer Header".
+ * Statuses: a body that is not a JSON Patch document 400; a patch format not supported 415 (RFC 5789 §2.2
+ * "Unsupported patch document", with Accept-Patch); a patch that cannot be applied (a failing `test`, a path
+ * that does not exist) or whose result may not be stored 422 (RFC 5789 §2.2 "Unprocessable request ...
+ * attempts to modify a resource in a way that would cause the resource to become invalid").
+ */
 export async function patch(req: FhirRequest, tx: Tx, svc: Services): Promise<FhirResponse> {
   const [type, id] = req.segments;
   const ops = req.body;
+  // A FHIR resource body on PATCH is a FHIRPath Patch (http.html#patch: "a FHIRPath Patch parameters resource
+  // with FHIR Content Type"; in a Bundle entry, the only form besides a Binary). Not implemented, nor declared.
+  const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (!Array.isArray(ops) && (ops as { resourceType?: unknown } | undefined)?.resourceType === 'Parameters' && contentType !== ACCEPT_PATCH) {
+    throw new FhirError(415, 'not-supported', `FHIRPath Patch is not supported; send a JSON Patch document as ${ACCEPT_PATCH}`, { headers: { 'Accept-Patch': ACCEPT_PATCH } });
+  }
   if (!Array.isArray(ops)) throw badRequest('a JSON Patch body is an array of operations');
   const current = await readLive(tx, type, id, { forUpdate: true });
   const tags = req.headers['if-match'] ? parseETags(req.headers['if-match'], 'If-Match') : '*';
   if (tags !== '*' && !tags.includes(current.version)) throw preconditionFailed(`If-Match names no current version of ${type}/${id}`);
   const error = jsonpatch.validate(ops as jsonpatch.Operation[]);
   if (error) throw badRequest(`invalid JSON Patch: ${error.name}`);
+  // fast-json-patch also knows a `_get` of its own; RFC 6902 §4: "op" MUST be one of the six.
+  const odd = (ops as Array<{ op: string }>).find((o) => !RFC6902_OPS.has(o.op));
+  if (odd) throw badRequest(`invalid JSON Patch: '${String(odd.op).slice(0, 20)}' is not an RFC 6902 operation`);
   let patched: Resource;
   try {
     // The stored text parsed with its decimals' lexemes, patched in place (../json-patch.ts keeps them).
@@ -168,9 +164,35 @@ export async function patch(req: FhirRequest, tx: Tx, svc: Services): Promise<Fh
     throw unprocessable(`the patch could not be applied: ${(e as { name?: string }).name ?? 'error'}`);
   }
   if (patched?.resourceType !== type || patched.id !== id) throw unprocessable('a patch may not change resourceType or id');
-  if (type !== 'Bundle') relativeSelfReferences(patched, svc.config.fhirBase);
-  const r = await updateResource(tx, type, id, patched, now(), { ifMatch: current.version });
-  return writeResponse(req, r.stored, 200, svc.config.fhirBase, `patched ${type}/${id}`);
+  // "The server SHALL ensure that the narrative in a resource is not clinically unsafe after the PATCH operation
+  // is performed" (http.html#patch). This server does not render narrative, so when the data changed and the
+  // patch left `text` alone: a generated narrative, which now may contradict the data, is deleted ("on the basis
+  // that some later process will be able to populate it"); one written by a person (status extensions or
+  // additional) cannot be dropped without losing what it says, so the patch is refused ("could reject").
+  const written = membersWritten(ops as jsonpatch.Operation[]);
+  const status = patched.resourceType === 'Bundle' ? undefined : (patched as { text?: { status?: string } }).text?.status;
+  if (status && status !== 'empty' && !written.has('text') && !written.has('') && [...written].some((m) => m !== 'meta')) {
+    if (status !== 'generated') {
+      throw unprocessable(`${type}/${id} has a narrative with status '${String(status).slice(0, 20)}' that this patch would leave describing other data: patch /text as well, or update the whole resource`, [
+        { severity: 'error', code: 'business-rule', diagnostics: `the narrative (text.status '${String(status).slice(0, 20)}') must be patched along with the data it describes`, expression: [`${type}.text`] },
+      ]);
+    }
+    delete (patched as { text?: unknown }).text;
+  }
+  if (type !== 'Bundle') {
+    // As for PUT (bodyResource): a conditional reference is resolved only in a transaction (http.html#trules).
+    const conditional = collectReferences(patched, []).find((s) => conditionalTarget(s.value));
+    if (conditional) throw unprocessable(`the patched resource holds the conditional reference '${conditional.value.slice(0, 80)}': conditional references are resolved only in a transaction`);
+    relativeSelfReferences(patched, svc.config.fhirBase);
+  }
+  try {
+    return writeResponse(req, (await updateResource(tx, type, id, patched, now(), { ifMatch: current.version })).stored, 200, svc.config.fhirBase, `patched ${type}/${id}`);
+  } catch (e) {
+    // The document is the patch's result, not the client's body: a resource the update would refuse as
+    // malformed (400) is one the patch would make invalid, RFC 5789 §2.2's 422, with the same issues.
+    if (e instanceof FhirError && e.status === 400) throw new FhirError(422, e.issues[0]?.code ?? 'processing', e.message, { issues: e.issues, headers: e.headers });
+    throw e;
+  }
 }
 
 export async function conditionalPatch(req: FhirRequest, tx: Tx, svc: Services): Promise<FhirResponse> {

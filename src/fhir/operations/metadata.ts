@@ -3,7 +3,7 @@
 // and formats: capability/server.json; search parameters: the search registry; operations:
 // capability/operations/*.json, only those marked implemented and registered in the routes table;
 // security: SMART App Launch with the oauth-uris extension (SMART 1.0 "Declaring support for OAuth2
-// endpoints"). Built once per process and kept.
+// endpoints"), only when authentication is on. Built once per process and kept.
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadCapabilityJson } from '../../registry/load-json.js';
 import { RESOURCE_TYPES } from '../../registry/resource-types.js';
@@ -29,6 +29,8 @@ export interface OperationData {
   levels: Array<'system' | 'type' | 'instance'>;
   resources: '*' | string[];
   implemented: boolean;
+  /** OperationDefinition.affectsState: whether the operation changes anything (AuditEvent never declares one that does). */
+  affectsState: boolean;
   documentation?: string;
 }
 
@@ -39,6 +41,8 @@ export interface CapabilityOptions {
   registeredOperations?: Iterable<string>;
   /** CapabilityStatement.date (default: now). */
   date?: string;
+  /** AUTH=off: every request runs with full access and tokens are not read, so no security service is declared. */
+  authOff?: boolean;
 }
 
 const SMART_OAUTH_URIS = 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris';
@@ -67,18 +71,27 @@ function operationEntry(op: OperationData, fhirBase: string): Json {
 
 /**
  * AuditEvent is served by the append-only audit store, not the resource tables (routes.ts): it is read and
- * searched by the auditor, never written, has no history, and searches only by AUDIT_SEARCH_PARAMS.
+ * searched by the auditor, never written (no operation that affects state either: routes.ts answers 405), has
+ * no history and no version to compare, so no conditional read (interactions/audit-search.ts auditRead sends
+ * no ETag and never 304), and searches only by AUDIT_SEARCH_PARAMS.
  */
 const AUDIT_RESOURCE: Json = {
   interaction: [{ code: 'read' }, { code: 'search-type' }], versioning: 'no-version', readHistory: false, updateCreate: false,
-  conditionalCreate: false, conditionalUpdate: false, conditionalDelete: 'not-supported',
+  conditionalCreate: false, conditionalRead: 'not-supported', conditionalUpdate: false, conditionalDelete: 'not-supported',
 };
+
+/**
+ * Registered search parameters a search refuses whatever their value: `_query` names a named query
+ * (search.html#query), and this server defines none (search/plan.ts answers 400), so declaring it would
+ * claim a query no request can use (CapabilityStatement.rest.resource.searchParam: "supported by implementation").
+ */
+const REFUSED_SEARCH_PARAMS = new Set(['_query']);
 
 function searchParams(type: string): Json[] {
   const seen = new Set<string>();
   const out: Json[] = [];
   for (const p of listSearchParams(type)) {
-    if (seen.has(p.name)) continue; // cpb-12: names unique within a resource
+    if (seen.has(p.name) || REFUSED_SEARCH_PARAMS.has(p.name)) continue; // cpb-12: names unique within a resource
     if (type === 'AuditEvent' && !AUDIT_SEARCH_PARAMS.includes(p.name)) continue;
     seen.add(p.name);
     out.push({ name: p.name, ...(p.url ? { definition: p.url } : {}), type: p.type, ...(p.documentation ? { documentation: p.documentation } : {}) });
@@ -96,7 +109,8 @@ export function buildCapabilityStatement(opts: CapabilityOptions): Json {
   const version = softwareVersion();
 
   const resource = RESOURCE_TYPES.map((type) => {
-    const typeOps = ops.filter((op) => (op.resources === '*' || op.resources.includes(type)) && op.levels.some((l) => l !== 'system'));
+    const typeOps = ops.filter((op) => (op.resources === '*' || op.resources.includes(type)) && op.levels.some((l) => l !== 'system')
+      && !(type === 'AuditEvent' && op.affectsState));
     const params = searchParams(type);
     return {
       type,
@@ -114,7 +128,12 @@ export function buildCapabilityStatement(opts: CapabilityOptions): Json {
   const security = rest.security as Json;
   // SMART App Launch: browser apps call the API cross-origin; http/cors.ts answers them.
   security.cors = true;
-  security.extension = [{
+  if (opts.authOff) {
+    // Tokens are not read (http/app.ts): declaring the SMART service would tell clients to obtain tokens that
+    // change nothing. capabilitystatement.html: security describes "information about security implementation".
+    delete security.service;
+    security.description = 'Authentication is off (AUTH=off): every request runs with full access and no token is needed or read.';
+  } else security.extension = [{
     url: SMART_OAUTH_URIS,
     extension: [
       { url: 'authorize', valueUri: `${opts.publicUrl}/auth/authorize` },
@@ -143,11 +162,11 @@ const cache = new Map<string, string>();
  * the first request, after the operations are registered, then kept for the life of the process.
  */
 export const metadata: Handler = async (_req, svc) => {
-  const key = `${svc.config.fhirBase} ${svc.config.publicUrl}`;
+  const key = `${svc.config.fhirBase} ${svc.config.publicUrl} ${svc.config.authOff}`;
   let text = cache.get(key);
   if (text === undefined) {
     const registeredOperations = listOperations().map((op) => op.name);
-    text = JSON.stringify(buildCapabilityStatement({ fhirBase: svc.config.fhirBase, publicUrl: svc.config.publicUrl, registeredOperations }));
+    text = JSON.stringify(buildCapabilityStatement({ fhirBase: svc.config.fhirBase, publicUrl: svc.config.publicUrl, registeredOperations, authOff: svc.config.authOff }));
     cache.set(key, text);
   }
   return { status: 200, raw: text };
