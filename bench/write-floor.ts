@@ -58,7 +58,7 @@ const indexes = resources.map(steps.extract);
 node.extractUs = micros(t0);
 t0 = performance.now();
 const copies = resources.map(steps.deidCopy);
-node.deidCopyUs = micros(t0) - node.extractUs; // deidRowOf re-extracts the source's compartments: not its own cost
+node.deidCopyUs = Math.round((micros(t0) - node.extractUs) * 10) / 10; // deidRowOf re-extracts the source's compartments: not its own cost
 t0 = performance.now();
 const lines: string[] = [];
 const deidLines: string[] = [];
@@ -107,7 +107,7 @@ const pg = await withDatabase(data, async (q) => {
     writeFileSync(copyFile, part.join(''));
     chmodSync(copyFile, 0o644);
     try {
-      out.copyStageUs += await cpu(`copy floor.stage ${cols} from '${copyFile}'`);
+      out.copyStageUs = Math.round((out.copyStageUs + (await cpu(`copy floor.stage ${cols} from '${copyFile}'`))) * 10) / 10;
     } finally {
       rmSync(copyFile, { force: true });
     }
