@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { call, type Reply } from '../helpers/http.js';
+import { call, assertOutcome, postBundle, versionAt, type Reply } from '../helpers/http.js';
 
 let server: TestServer;
 before(async () => {
@@ -16,16 +16,8 @@ before(async () => {
 });
 after(async () => server?.stop());
 
-const post = (type: 'transaction' | 'batch', entry: unknown[], headers: Record<string, string> = {}) =>
-  call(server.fhirBase, 'POST', '', { resourceType: 'Bundle', type, entry }, headers);
-
-function assertOutcome(r: Reply, status: number, pattern?: RegExp) {
-  assert.equal(r.status, status, r.text);
-  assert.equal(r.json?.resourceType, 'OperationOutcome', r.text);
-  if (pattern) assert.match(r.text, pattern);
-}
-
-const version = async (path: string) => (await call(server.fhirBase, 'GET', path)).json?.meta?.versionId as string | undefined;
+const post = (type: 'transaction' | 'batch', entry: unknown[], headers: Record<string, string> = {}) => postBundle(server.fhirBase, type, entry, headers);
+const version = (path: string) => versionAt(server.fhirBase, path);
 const putEntry = (id: string, ifMatch: string, extra: object = {}) =>
   ({ resource: { resourceType: 'Patient', id, ...extra }, request: { method: 'PUT', url: `Patient/${id}`, ifMatch } });
 

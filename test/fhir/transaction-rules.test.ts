@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { call, type Reply } from '../helpers/http.js';
+import { call, assertOutcome, postBundle, versionAt, type Reply } from '../helpers/http.js';
 
 let server: TestServer;
 before(async () => {
@@ -14,16 +14,8 @@ before(async () => {
 });
 after(async () => server?.stop());
 
-const post = (type: 'transaction' | 'batch', entry: unknown[], headers: Record<string, string> = {}) =>
-  call(server.fhirBase, 'POST', '', { resourceType: 'Bundle', type, entry }, headers);
-
-function assertOutcome(r: Reply, status: number, pattern?: RegExp) {
-  assert.equal(r.status, status, r.text);
-  assert.equal(r.json?.resourceType, 'OperationOutcome', r.text);
-  if (pattern) assert.match(r.text, pattern);
-}
-
-const version = async (path: string) => (await call(server.fhirBase, 'GET', path)).json?.meta?.versionId as string | undefined;
+const post = (type: 'transaction' | 'batch', entry: unknown[], headers: Record<string, string> = {}) => postBundle(server.fhirBase, type, entry, headers);
+const version = (path: string) => versionAt(server.fhirBase, path);
 
 test('a PUT or POST entry is routed as over HTTP: _history, extra segments, AuditEvent and unknown types are refused', async () => {
   assert.equal((await call(server.fhirBase, 'PUT', 'Patient/route-1', { resourceType: 'Patient', id: 'route-1' })).status, 201);

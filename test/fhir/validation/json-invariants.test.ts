@@ -3,20 +3,8 @@
 // status or more than one issue, before validation/structure.ts and schema.ts handled it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FhirError, type Issue } from '../../../src/errors.js';
-import { assertValid, validateResource } from '../../../src/fhir/validation/validate.js';
-
-const at = (issues: Issue[]) => issues.map((i) => `${i.code} ${i.expression?.join(',')}`).sort();
-
-function statusOf(resource: unknown): number {
-  try {
-    assertValid(resource);
-  } catch (e) {
-    assert.ok(e instanceof FhirError);
-    return e.status;
-  }
-  return 200;
-}
+import { validateResource } from '../../../src/fhir/validation/validate.js';
+import { at, statusOf } from './issues.js';
 
 const P = (x: object) => ({ resourceType: 'Patient', ...x });
 const obs = (x: object) => ({ resourceType: 'Observation', status: 'final', code: { text: 'x' }, ...x });

@@ -2,21 +2,9 @@
 // the status split of http.html (400 malformed, 422 rule broken).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FhirError, type Issue } from '../../../src/errors.js';
+import { FhirError } from '../../../src/errors.js';
 import { assertValid, validateResource, warmUp } from '../../../src/fhir/validation/validate.js';
-
-const at = (issues: Issue[]) => issues.map((i) => `${i.code} ${i.expression?.join(',')}`).sort();
-
-function statusOf(resource: unknown): number {
-  try {
-    assertValid(resource);
-  } catch (e) {
-    assert.ok(e instanceof FhirError);
-    assert.equal(e.issues.length >= 1, true);
-    return e.status;
-  }
-  return 200;
-}
+import { at, statusOf } from './issues.js';
 
 const patient = {
   resourceType: 'Patient',
