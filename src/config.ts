@@ -45,22 +45,45 @@ export interface Config {
   audit: boolean;
 }
 
-function int(value: string | undefined, fallback: number): number {
+/**
+ * A whole number from the environment variable `name`, or `fallback` when unset or empty. Anything else
+ * (`abc`, `8080abc`, `1.5`, out of range) stops the start with a message naming the variable: a typo must
+ * not quietly become another port or pool size.
+ */
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const value = env[name]?.trim();
   if (value === undefined || value === '') return fallback;
-  const n = Number.parseInt(value, 10);
-  if (!Number.isFinite(n)) throw new Error(`not a number: ${value}`);
+  const n = /^-?\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new Error(`${name} must be a whole number from ${min}${max === Number.MAX_SAFE_INTEGER ? ' up' : ` to ${max}`}, not '${env[name]}'`);
+  }
   return n;
 }
 
+/** PUBLIC_URL: every absolute URL the server emits starts with it, so it must be an absolute http(s) URL. */
+function publicUrlOf(env: NodeJS.ProcessEnv, port: number): string {
+  const raw = env.PUBLIC_URL?.trim() || `http://localhost:${port}`;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !['http:', 'https:'].includes(url.protocol) || !url.host || url.search || url.hash) {
+    throw new Error(`PUBLIC_URL must be an absolute http:// or https:// URL without query or fragment, not '${env.PUBLIC_URL}'`);
+  }
+  return raw.replace(/\/+$/, '');
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const port = int(env.PORT, 8080);
-  const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  const port = int(env, 'PORT', 8080, 0, 65535);
+  const publicUrl = publicUrlOf(env, port);
   const production = env.NODE_ENV === 'production';
   const authOff = env.AUTH === 'off';
   if (authOff && production) {
     throw new Error('AUTH=off is refused when NODE_ENV=production');
   }
-  const groupSlots = Math.max(0, int(env.PG_GROUP_SLOTS, 1));
+  const groupSlots = Math.max(0, int(env, 'PG_GROUP_SLOTS', 1));
   const audit = env.AUDIT !== 'off';
   if (!audit && !authOff) {
     throw new Error('AUDIT=off is only accepted together with AUTH=off (a development server)');
@@ -75,13 +98,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authOff,
     production,
     logLevel: env.LOG_LEVEL ?? 'info',
-    maxBodyBytes: int(env.MAX_BODY_BYTES, 32 * 1024 * 1024),
-    poolSize: int(env.PG_POOL_SIZE, 16),
+    maxBodyBytes: int(env, 'MAX_BODY_BYTES', 32 * 1024 * 1024, 1),
+    poolSize: int(env, 'PG_POOL_SIZE', 16, 1),
     groupSlots,
-    searchGroupSlots: Math.max(0, int(env.PG_SEARCH_GROUP_SLOTS, groupSlots === 0 ? 0 : 2)),
-    chainTargets: Math.max(0, int(env.SEARCH_CHAIN_TARGETS, 1000)),
-    embeddedPgPort: int(env.EMBEDDED_PG_PORT, 0),
-    embeddedPgSharedBuffersMb: env.EMBEDDED_PG_SHARED_BUFFERS_MB ? int(env.EMBEDDED_PG_SHARED_BUFFERS_MB, 0) : undefined,
+    searchGroupSlots: Math.max(0, int(env, 'PG_SEARCH_GROUP_SLOTS', groupSlots === 0 ? 0 : 2)),
+    chainTargets: Math.max(0, int(env, 'SEARCH_CHAIN_TARGETS', 1000)),
+    embeddedPgPort: int(env, 'EMBEDDED_PG_PORT', 0, 0, 65535),
+    embeddedPgSharedBuffersMb: env.EMBEDDED_PG_SHARED_BUFFERS_MB?.trim() ? int(env, 'EMBEDDED_PG_SHARED_BUFFERS_MB', 0) : undefined,
     audit,
   };
 }

@@ -22,10 +22,11 @@ export async function run(args: string[], deps: { db: Db; config: Config; tenant
   if (!ID.test(one.patient)) throw new Error('--patient must be a FHIR id');
   if (one.encounter !== undefined && !ID.test(one.encounter)) throw new Error('--encounter must be a FHIR id');
   const tenant = one.tenant ?? deps.tenant ?? 'default';
+  // Refusals first: a failed command prints its one error line on stderr, not a warning before it.
+  if (one.user !== undefined && !(await getUserByName(deps.db, tenant, one.user))) throw new Error(`no user ${one.user}`);
   const stored = await launchContextStored(deps.db, tenant, one.patient, one.encounter);
   if (!stored.patient) warn(`no Patient/${one.patient} in tenant ${tenant} (never stored, or deleted)`);
   else if (!stored.encounter) warn(`no Encounter/${one.encounter} of Patient/${one.patient} in tenant ${tenant}`);
-  if (one.user !== undefined && !(await getUserByName(deps.db, tenant, one.user))) throw new Error(`no user ${one.user}`);
   const launch = await mintLaunch(deps.db, { tenant, patient: one.patient, encounter: one.encounter, username: one.user });
   return { launch };
 }

@@ -1,7 +1,7 @@
 // Everything beyond the core interactions, registered in one place: metadata, search, batch/transaction
 // at the base, operations. The CapabilityStatement is generated from capability/ and lists only what is
 // registered here.
-import { addOperation, addRoute } from './routes.js';
+import { addOperation, addRoute, listOperations } from './routes.js';
 import { bundle } from './interactions/bundle.js';
 import { metadata } from './operations/metadata.js';
 import { validateInTx } from './operations/validate.js';
@@ -9,6 +9,7 @@ import { searchTypeInTx, searchSystemInTx, searchCompartmentInTx } from './inter
 import { patientEverythingInTx } from './operations/everything.js';
 import { reindexInTx } from './operations/reindex.js';
 import { auditSearch } from './interactions/audit-search.js';
+import { readOwnDefinition, servedDefinitionIds } from './operations/operation-definitions.js';
 import type { TxHandler } from './routes.js';
 
 /** AuditEvent searches run over the append-only audit store (auditor role only). */
@@ -34,4 +35,9 @@ export function registerAll(): void {
   addOperation({ name: 'everything', levels: ['instance'], types: ['Patient'], methods: ['GET', 'POST'], handler: { tx: patientEverythingInTx }, interaction: 'read' });
   // $reindex rewrites index rows: it needs write access to the type.
   addOperation({ name: 'reindex', levels: ['type', 'instance'], methods: ['POST'], handler: { tx: reindexInTx }, interaction: 'update' });
+  // The OperationDefinitions of the operations this server defines and declares (GET /metadata names them by
+  // their read URL): public conformance data like /metadata, read-only, at ids reserved for the server.
+  for (const id of servedDefinitionIds(listOperations().map((op) => op.name))) {
+    addRoute({ method: 'GET', pattern: `OperationDefinition/${id}`, interaction: 'read', handler: { plain: readOwnDefinition }, noScopeCheck: true, owns: true });
+  }
 }

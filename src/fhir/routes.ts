@@ -31,6 +31,12 @@ export interface Route {
    * (group commit, src/store/group-tx.ts).
    */
   shared?: 'read' | 'search';
+  /**
+   * The URL is this route's alone (a literal pattern, such as the server's own OperationDefinitions,
+   * operations/operation-definitions.ts): it wins over the generic `:type/:id` routes, and any other method
+   * on it is refused with 405 instead of reaching the stored resources.
+   */
+  owns?: boolean;
 }
 
 export interface Operation {
@@ -133,6 +139,11 @@ function matchRoute(req: FhirRequest): Matched {
   const op = matchOperation(req);
   if (op) return op;
   const method = req.method === 'HEAD' ? 'GET' : req.method;
+  const owner = routes.find((r) => r.owns && matchPattern(r.pattern, req.segments) !== false);
+  if (owner) {
+    if (owner.method !== method) throw new FhirError(405, 'not-supported', `/${req.segments.join('/')} is defined by this server and read-only`);
+    return { handler: owner.handler, interaction: owner.interaction, noScopeCheck: owner.noScopeCheck, shared: owner.shared };
+  }
   let pathKnown = false;
   let unknownType: string | undefined;
   for (const r of routes) {

@@ -12,7 +12,8 @@ import { auditRefused, dispatch } from '../fhir/dispatch.js';
 import { refusedRequest, toFhirRequest } from './fhir-request.js';
 import { send } from './fhir-response.js';
 import { negotiate } from './negotiate.js';
-import { errorMiddleware } from './error-middleware.js';
+import { errorMiddleware, noSuchEndpoint } from './error-middleware.js';
+import { refuseDeclaredOversize, requireHost } from './request-guards.js';
 import { cors } from './cors.js';
 import { withAllow } from './allow.js';
 import { FhirError, unauthorized } from '../errors.js';
@@ -64,6 +65,7 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('trust proxy', 'loopback');
+  app.use(requireHost);
   app.get('/healthz', async (_req, res) => {
     const ok = await deps.ready();
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'starting' });
@@ -72,6 +74,7 @@ export function createApp(deps: AppDeps): Express {
   for (const mount of deps.mounts ?? []) mount(app);
 
   const fhir = express.Router();
+  fhir.use(refuseDeclaredOversize(config.maxBodyBytes));
   fhir.use(express.raw({ type: () => true, limit: config.maxBodyBytes }));
   fhir.use(async (req: Request, res: Response, next: NextFunction) => {
     const started = process.hrtime.bigint();
@@ -100,6 +103,7 @@ export function createApp(deps: AppDeps): Express {
     }
   });
   app.use('/fhir', fhir);
+  app.use(noSuchEndpoint);
   app.use(errorMiddleware(log));
   return app;
 }

@@ -17,6 +17,14 @@ export function toFhirError(err: unknown): FhirError | undefined {
   return undefined;
 }
 
+/**
+ * A URL no route answers (outside /fhir, or `//fhir//…`, `OPTIONS *`): a 404 OperationOutcome, not
+ * Express's HTML page (R4 http.html "Status codes").
+ */
+export function noSuchEndpoint(_req: Request, _res: Response, next: NextFunction): void {
+  next(new FhirError(404, 'not-found', 'there is no endpoint at this URL; the FHIR API is under /fhir'));
+}
+
 export function errorMiddleware(log: Logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
     let fe = toFhirError(err);

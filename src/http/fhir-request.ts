@@ -18,9 +18,40 @@ function segmentsOf(path: string): string[] {
   }
 }
 
+// application/x-www-form-urlencoded as URLSearchParams reads it (split on '&', then on the first '=',
+// '+' is a space), but a '%' not followed by two hex digits, or escapes that are not UTF-8, are the
+// client's error (RFC 3986 §2.1, §2.5), as they are in the path: URLSearchParams would keep the first
+// as text and turn the second into U+FFFD, and the search would silently look for something else.
+function formPairs(text: string, where: string): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  for (const part of text.split('&')) {
+    if (!part) continue;
+    const eq = part.indexOf('=');
+    const [k, v] = eq < 0 ? [part, ''] : [part.slice(0, eq), part.slice(eq + 1)];
+    try {
+      pairs.push([decodeURIComponent(k.replace(/\+/g, ' ')), decodeURIComponent(v.replace(/\+/g, ' '))]);
+    } catch {
+      throw badRequest(`${where} is not correctly percent-encoded (a '%' needs two hex digits, and the bytes must be UTF-8)`);
+    }
+  }
+  return pairs;
+}
+
 function paramsOf(url: string): Array<[string, string]> {
   const q = url.indexOf('?');
-  return q < 0 ? [] : [...new URLSearchParams(url.slice(q + 1)).entries()];
+  return q < 0 ? [] : formPairs(url.slice(q + 1), 'the query string');
+}
+
+// RFC 8259 §8.1: JSON text exchanged between systems "MUST be encoded using UTF-8"; bytes that are not
+// UTF-8 are refused rather than stored as U+FFFD. A leading UTF-8 byte order mark is ignored, which the
+// same section allows.
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+function bodyText(raw: Buffer): string {
+  try {
+    return utf8.decode(raw);
+  } catch {
+    throw badRequest('the body is not valid UTF-8 (RFC 8259 §8.1: FHIR JSON is UTF-8)');
+  }
 }
 
 // FHIR strings SHALL NOT hold characters below U+0020 other than tab, CR and LF (R4 datatypes.html#string),
@@ -57,12 +88,12 @@ export function toFhirRequest(req: Request, ctx: AuthContext): FhirRequest {
   const raw = req.body as Buffer | undefined;
   if (Buffer.isBuffer(raw) && raw.length > 0) {
     const kind = bodyKind(headers['content-type']);
-    const text = raw.toString('utf8');
+    const text = bodyText(raw);
     if (kind === 'form' && segments[segments.length - 1] !== '_search') {
       throw unsupportedMediaType('a form body is accepted only by POST …/_search; send application/fhir+json');
     } else if (kind === 'form') {
       // POST [type]/_search: form parameters join the URL's (http.html#search, search.html#Introduction).
-      params = [...params, ...new URLSearchParams(text).entries()];
+      params = [...params, ...formPairs(text, 'the form body')];
     } else {
       try {
         // The nesting limit (fhir/validation/body-shape.ts) is checked by the parser's own walk of the value,

@@ -6,6 +6,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import type { Pool } from './pool.js';
+import { assertRolesGrantable, ROLE_GRANTING } from './migrate-roles.js';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'migrations');
 const LOCK_KEY = 0x66686972; // 'fhir'
@@ -21,6 +22,7 @@ export async function migrate(pool: Pool, dir = MIGRATIONS_DIR): Promise<Migrati
     await client.query(`create table if not exists public.fhirgate_migrations (
       name text primary key, checksum text not null, applied_at timestamptz not null default now())`);
     const done = new Map((await client.query('select name, checksum from public.fhirgate_migrations')).rows.map((r) => [r.name as string, r.checksum as string]));
+    if (files.some((f) => ROLE_GRANTING.has(f) && !done.has(f))) await assertRolesGrantable(client);
     for (const file of files) {
       const sql = readFileSync(join(dir, file), 'utf8');
       const sum = createHash('sha256').update(sql).digest('hex');

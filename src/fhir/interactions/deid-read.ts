@@ -4,6 +4,10 @@
 // Only the current version is kept de-identified: vread of it works, older versions are 404.
 // Search runs over the copy and its own index (deid-search.ts, migrations/040); everything else
 // (history, operations, writes) is refused.
+// Conditional read (http.html#cread) as for identified reads (../conditional-read.ts): If-None-Match with a
+// list of ETags or `*`. The copy has no modification date (Safe Harbor keeps only the year of a date,
+// deid/copy.ts; no Last-Modified is sent), so If-Modified-Since is ignored as RFC 9110 §13.1.3 requires
+// and the full content is sent: a 304 against the exact time would reveal that time to a researcher.
 import type { FhirRequest, FhirResponse } from '../types.js';
 import type { Tx } from '../../store/session.js';
 import type { TxHandler } from '../routes.js';
@@ -11,6 +15,7 @@ import { readDeid } from '../../store/deid.js';
 import { badRequest, forbidden, notFound } from '../../errors.js';
 import { insufficientScope } from '../../auth/bearer-challenge.js';
 import { deidSearch } from './deid-search.js';
+import { notModified } from '../conditional-read.js';
 
 function headers(version: number): Record<string, string> {
   return { ETag: `W/"${version}"` };
@@ -22,7 +27,7 @@ export async function deidRead(req: FhirRequest, tx: Tx): Promise<FhirResponse> 
   const [type, id] = req.segments;
   const r = await readDeid(tx, type, id);
   if (!r) throw notFound(`${type}/${id} is not known`);
-  if (req.headers['if-none-match']?.replace(/\s/g, '') === `W/"${r.version}"`) return { status: 304, headers: headers(r.version) };
+  if (notModified(req, r.version)) return { status: 304, headers: headers(r.version) };
   return { status: 200, headers: headers(r.version), raw: r.content };
 }
 

@@ -1,26 +1,11 @@
 // read and vread (R4 http.html#read, #vread): 200 with ETag and Last-Modified, 404 unknown, 410 deleted;
-// conditional read with If-None-Match / If-Modified-Since answers 304.
+// conditional read with If-None-Match / If-Modified-Since answers 304 (../conditional-read.ts).
 import type { FhirRequest, FhirResponse } from '../types.js';
 import type { Tx } from '../../store/session.js';
 import { readCurrent, readVersion } from '../../store/resources.js';
 import { FhirError, gone, notFound, badRequest } from '../../errors.js';
-import { resourceBody, versionHeaders, parseETags } from '../respond.js';
-
-// RFC 9110 §13.1.2: If-None-Match is a list of entity tags, or `*` (any current representation); when it is
-// present, If-Modified-Since is ignored (§13.1.3).
-function notModified(req: FhirRequest, version: number, lastUpdated: string): boolean {
-  const inm = req.headers['if-none-match'];
-  if (inm && inm.trim()) {
-    const tags = parseETags(inm, 'If-None-Match');
-    return tags === '*' || tags.includes(version);
-  }
-  const ims = req.headers['if-modified-since'];
-  if (ims) {
-    const since = Date.parse(ims);
-    if (!Number.isNaN(since) && Math.floor(Date.parse(lastUpdated) / 1000) <= Math.floor(since / 1000)) return true;
-  }
-  return false;
-}
+import { resourceBody, versionHeaders } from '../respond.js';
+import { notModified } from '../conditional-read.js';
 
 export async function read(req: FhirRequest, tx: Tx): Promise<FhirResponse> {
   const [type, id] = req.segments;

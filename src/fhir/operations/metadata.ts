@@ -1,7 +1,8 @@
 // GET [base]/metadata (R4 http.html#capabilities): a CapabilityStatement generated from data, so it can
 // never claim what the server does not do. Resources: the R4 core types of the registry; interactions
 // and formats: capability/server.json; search parameters: the search registry; operations:
-// capability/operations/*.json, only those marked implemented and registered in the routes table;
+// capability/operations/*.json, only those marked implemented and registered in the routes table (the
+// definitions this server owns are served from the same files: operation-definitions.ts);
 // security: SMART App Launch with the oauth-uris extension (SMART 1.0 "Declaring support for OAuth2
 // endpoints"), only when authentication is on. Built once per process and kept.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -32,6 +33,18 @@ export interface OperationData {
   /** OperationDefinition.affectsState: whether the operation changes anything (AuditEvent never declares one that does). */
   affectsState: boolean;
   documentation?: string;
+  /**
+   * For an operation this server defines (a relative `definition`, `OperationDefinition/fhirgate-…`): the parts
+   * of its OperationDefinition found nowhere else; the rest (id, url, code, levels, resource, affectsState,
+   * description) comes from the fields above (operation-definitions.ts), so it is never kept twice.
+   */
+  operationDefinition?: {
+    name: string;
+    title?: string;
+    /** OperationDefinition.base: the definition this one constrains. */
+    base?: string;
+    parameter: Json[];
+  };
 }
 
 export interface CapabilityOptions {
@@ -64,9 +77,13 @@ export function declarableOperations(registered?: Iterable<string>): OperationDa
   return loadOperations().filter((op) => op.implemented === true && (!names || names.has(op.name)));
 }
 
+/** The canonical URL of an operation's definition: absolute as written, or a relative one on this server's FHIR base. */
+export function definitionUrl(op: OperationData, fhirBase: string): string {
+  return /^[a-z][a-z0-9+.-]*:/i.test(op.definition) ? op.definition : `${fhirBase}/${op.definition}`;
+}
+
 function operationEntry(op: OperationData, fhirBase: string): Json {
-  const definition = /^[a-z][a-z0-9+.-]*:/i.test(op.definition) ? op.definition : `${fhirBase}/${op.definition}`;
-  return { name: op.name, definition, ...(op.documentation ? { documentation: op.documentation } : {}) };
+  return { name: op.name, definition: definitionUrl(op, fhirBase), ...(op.documentation ? { documentation: op.documentation } : {}) };
 }
 
 /**
