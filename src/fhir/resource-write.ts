@@ -17,6 +17,7 @@ import { noteTouched } from '../audit/touched.js';
 import { compartmentsOf } from '../store/audit.js';
 import { stringifyJson } from '../json/stringify.js';
 import { assertSearchParameterFits } from '../store/search-params-custom.js';
+import { isReservedId, reservedIdMessage } from './operations/reserved-ids.js';
 
 export interface WriteResult {
   stored: StoredResource;
@@ -77,6 +78,13 @@ export async function flushDerivedWrites(tx: Tx): Promise<void> {
 async function store(tx: Tx, prior: StoredResource | undefined, resource: Resource, version: number, now: string, method: 'POST' | 'PUT'): Promise<WriteResult> {
   const type = resource.resourceType;
   const id = resource.id as string;
+  // Every write of content passes here (PUT, a conditional update's update-as-create, PATCH, transaction
+  // entries): none may store a resource at an id the server serves its own definitions from
+  // (operations/reserved-ids.ts), where it would be hidden. 405 as for a plain PUT to that URL (routes.ts
+  // `owns`): the write is an update of `OperationDefinition/fhirgate-…` (http.html#cond-update "treats the
+  // interaction as an Update as Create"), which that resource does not allow (http.html#rejecting-updates
+  // "405 Method Not Allowed ... the server does not allow client defined ids"); Allow names its methods.
+  if (isReservedId(type, id)) throw new FhirError(405, 'not-supported', reservedIdMessage(id), { headers: { Allow: 'GET, HEAD' } });
   if (type === 'SearchParameter') {
     // One code names one parameter per type (store/search-params-custom.ts); a transaction's earlier
     // creates are stored first so the check sees them.

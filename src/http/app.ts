@@ -1,5 +1,5 @@
 // The HTTP application: middleware in one readable order. Health, CORS, SMART endpoints, then the FHIR
-// API: negotiate → read body → authenticate → FhirRequest → dispatch → send. Errors end in one handler.
+// API: refuse a declared oversize body → read body (read-body.ts) → negotiate → authenticate → FhirRequest → dispatch → send. Errors end in one handler.
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Config } from '../config.js';
 import type { Db } from '../store/session.js';
@@ -14,6 +14,7 @@ import { send } from './fhir-response.js';
 import { negotiate } from './negotiate.js';
 import { errorMiddleware, noSuchEndpoint } from './error-middleware.js';
 import { refuseDeclaredOversize, requireHost } from './request-guards.js';
+import { readBody } from './read-body.js';
 import { cors } from './cors.js';
 import { withAllow } from './allow.js';
 import { FhirError, unauthorized } from '../errors.js';
@@ -75,7 +76,7 @@ export function createApp(deps: AppDeps): Express {
 
   const fhir = express.Router();
   fhir.use(refuseDeclaredOversize(config.maxBodyBytes));
-  fhir.use(express.raw({ type: () => true, limit: config.maxBodyBytes }));
+  fhir.use(readBody(config.maxBodyBytes));
   fhir.use(async (req: Request, res: Response, next: NextFunction) => {
     const started = process.hrtime.bigint();
     let fr: FhirRequest | undefined;

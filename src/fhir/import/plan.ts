@@ -11,6 +11,7 @@
 // which is reported with that entry and the import goes on with the next one. Batch and collection
 // entries fail alone.
 import { randomUUID } from 'node:crypto';
+import { isReservedId, reservedIdMessage } from '../operations/reserved-ids.js';
 
 export type WriteMode = 'create' | 'upsert';
 
@@ -82,7 +83,13 @@ class Planner {
     return typeof ids === 'string' ? undefined : ids;
   }
 
+  /**
+   * Every planned write passes here with its final id (POST with --keep-ids, PUT Type/id, a conditional
+   * update's match or body id): an id reserved for the server's own OperationDefinitions is a problem of its
+   * file and line, as the REST write path refuses it (resource-write.ts); the rest is imported.
+   */
   add(p: PlannedEntry, fullUrl: unknown): void {
+    if (!p.existing && isReservedId(p.type, p.id)) return this.problem(p.entry, reservedIdMessage(p.id));
     const key = `${p.type}/${p.id}`;
     if (this.plan.atomic && !p.existing && this.seen.has(key)) {
       this.problem(p.entry, `${key} appears more than once in the transaction`);

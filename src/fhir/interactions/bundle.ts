@@ -15,7 +15,7 @@ import { writeResponse, historyUrl } from '../respond.js';
 import { expectedVersion } from '../if-match.js';
 import { collectReferences } from '../import/references.js';
 import { assertAllowed } from '../../auth/enforce.js';
-import { now, refuseHiddenUpdateCreate } from './write.js';
+import { now, refuseCreateParameters, refuseHiddenUpdateCreate } from './write.js';
 import { assertEnvelope } from '../bundle-envelope.js';
 import { replaceLinksInPlace } from '../bundle-links-replace.js';
 import { planIdentities, plannedVersions, inEntry, type Planned } from '../bundle-plan.js';
@@ -159,6 +159,8 @@ async function execute(p: Planned, at: string, tx: Tx, svc: Services): Promise<F
   const { req } = p;
   if (req.method === 'POST' && p.target) {
     assertAllowed(req.ctx, 'create', p.target.type);
+    // As over HTTP (write.ts create): `POST Type?params` is no create (http.html#create).
+    refuseCreateParameters(req);
     const resource = req.body as Resource;
     if (!resource || resource.resourceType !== p.target.type) throw badRequest(`the resource's type does not match the request url`);
     if (p.existing) {

@@ -7,8 +7,21 @@ import { FhirError, gone, notFound, badRequest } from '../../errors.js';
 import { resourceBody, versionHeaders } from '../respond.js';
 import { notModified } from '../conditional-read.js';
 
+/**
+ * search.html#summary defines `_summary=count` as "Search only: just return a count of the matching
+ * resources, without returning the actual matches": a read has no matches to count, and answering the whole
+ * resource would tell the client it got what it asked for. Refused (400) naming the parameter, before any
+ * lookup; the other values (true, text, data, false) apply to a read as to a search's entries.
+ */
+function refuseCountSummary(req: FhirRequest): void {
+  if (req.params.some(([k, v]) => k === '_summary' && v === 'count')) {
+    throw badRequest('_summary=count is defined for searches only (search.html#summary: "Search only"); a read returns one resource: use _summary=true, text, data or false, or search with _id and _summary=count');
+  }
+}
+
 export async function read(req: FhirRequest, tx: Tx): Promise<FhirResponse> {
   const [type, id] = req.segments;
+  refuseCountSummary(req);
   const s = await readCurrent(tx, type, id);
   if (!s) throw notFound(`${type}/${id} is not known`);
   if (s.deleted) throw new FhirError(410, 'deleted', `${type}/${id} was deleted`, { headers: versionHeaders(s) });
@@ -18,6 +31,7 @@ export async function read(req: FhirRequest, tx: Tx): Promise<FhirResponse> {
 
 export async function vread(req: FhirRequest, tx: Tx): Promise<FhirResponse> {
   const [type, id, , vid] = req.segments;
+  refuseCountSummary(req);
   if (!/^\d{1,9}$/.test(vid)) throw badRequest(`version '${vid.slice(0, 20)}' is not a version number`);
   const s = await readVersion(tx, type, id, Number(vid));
   if (!s) {

@@ -53,8 +53,26 @@ function bodyResource(req: FhirRequest, type: string, base: string): Resource {
   return b;
 }
 
+/** The parameters that only shape how the answer is sent (http.html#mime-type _format; _pretty). */
+const TRANSPORT = new Set(['_format', '_pretty']);
+
+/**
+ * http.html#create defines the create URL as `POST [base]/[type] {?_format=[mime-type]}`: no other
+ * parameter has a meaning there. One sent anyway was most likely meant as a search, whose POST form is
+ * `POST [base]/[type]/_search` (http.html#search), or as a conditional create, whose criteria go in
+ * If-None-Exist (http.html#ccreate); creating and ignoring it would store a resource the client did not
+ * mean to. Refused (400) naming the parameter, over HTTP and in batch and transaction entries alike.
+ */
+export function refuseCreateParameters(req: FhirRequest): void {
+  const odd = req.params.find(([k]) => !TRANSPORT.has(k));
+  if (!odd) return;
+  const name = odd[0].replace(/[^\x20-\x7e]/g, '?').slice(0, 40);
+  throw badRequest(`the parameter '${name}' is not allowed on create (POST [type] takes only _format, http.html#create): to search, POST [type]/_search; for a conditional create, send the criteria in If-None-Exist`);
+}
+
 export async function create(req: FhirRequest, tx: Tx, svc: Services): Promise<FhirResponse> {
   const [type] = req.segments;
+  refuseCreateParameters(req);
   const resource = bodyResource(req, type, svc.config.fhirBase);
   const ine = req.headers['if-none-exist'];
   if (ine) {

@@ -8,17 +8,18 @@
 //
 // Reserved ids: a definition of this server has the id `fhirgate-<code>`, and its url is its own read URL
 // ([base]/OperationDefinition/fhirgate-<code>). Those URLs belong to the server: reads answer this module's
-// definition, never a stored resource, and writes to them are refused with 405 (routes.ts `owns`).
+// definition, never a stored resource, and writes to them are refused with 405 (routes.ts `owns`); a write
+// that names such an id another way (a conditional update's body, a transaction entry, `fhirgate import`)
+// is refused too, for every id with the prefix (reserved-ids.ts; resource-write.ts, import/plan.ts).
 // Stored OperationDefinitions at any other id are read, searched and written as usual.
 import type { FhirRequest, FhirResponse } from '../types.js';
 import type { Services } from '../services.js';
 import { declarableOperations, definitionUrl, type OperationData } from './metadata.js';
 import { notFound } from '../../errors.js';
+import { RESERVED_ID_PREFIX } from './reserved-ids.js';
 
 type Json = Record<string, unknown>;
 
-/** The prefix of every id this server reserves for its own OperationDefinitions. */
-export const RESERVED_ID_PREFIX = 'fhirgate-';
 
 /** The reserved id of an operation this server defines (`OperationDefinition/fhirgate-…`), else undefined. */
 export function ownDefinitionId(op: OperationData): string | undefined {
