@@ -13,10 +13,15 @@ const MEDS = 'http://acme.com/medications';
 const med = (id: string, code: string, form?: string) => ({
   resourceType: 'Medication', id, code: { coding: [{ system: MEDS, code }] }, ...(form ? { form: { coding: [{ code: form }] } } : {}),
 });
-const request = (id: string, contained: object[]) => ({
-  resourceType: 'MedicationRequest', id, status: 'active', intent: 'order', subject: { reference: 'Patient/p1' },
-  contained, medicationReference: { reference: `#${(contained[0] as { id: string }).id}` },
-});
+// Every contained resource is referred to from its container (R4 dom-3): the first as the medication, the
+// others as supporting information (not a search parameter of MedicationRequest).
+const request = (id: string, contained: object[]) => {
+  const refs = contained.map((c) => ({ reference: `#${(c as { id: string }).id}` }));
+  return {
+    resourceType: 'MedicationRequest', id, status: 'active', intent: 'order', subject: { reference: 'Patient/p1' },
+    contained, medicationReference: refs[0], ...(refs.length > 1 ? { supportingInformation: refs.slice(1) } : {}),
+  };
+};
 
 before(async () => {
   server = await startRoleServer();

@@ -1,7 +1,7 @@
 // Validates a resource against the R4 core definitions before it is written or when `$validate` asks:
 // JSON shape and formats (schema.ts), cardinality, choices and required bindings (structure.ts), and
-// the rules for nested resources (resource.html#contained: dom-2, dom-4, dom-5). Only R4 core resource
-// types exist here; anything else is refused as unknown.
+// the rules for nested resources (resource.html#contained: dom-2, dom-4, dom-5 here, dom-3 in
+// contained-references.ts). Only R4 core resource types exist here; anything else is refused as unknown.
 // Status (http.html "create"/"update"): 400 "resource could not be parsed or failed basic FHIR
 // validation rules" (not an object, unknown type, unknown element, wrong JSON type, malformed
 // primitive); 422 "the proposed resource violated applicable FHIR profiles or server business rules"
@@ -11,6 +11,7 @@ import { isResourceType, RESOURCE_TYPES } from '../../registry/resource-types.js
 import { schemaIssues } from './schema.js';
 import { structureIssues } from './structure.js';
 import { controlCharIssues } from './control-chars.js';
+import { unreferencedContained } from './contained-references.js';
 import { MAX_DEPTH as MAX_NESTING, depthExceeds } from './body-shape.js';
 
 export interface ValidateOptions {
@@ -61,6 +62,8 @@ function validateInto(resource: unknown, at: string, issues: Issue[], depth: num
     issues.push(error('invalid', `${type}.id is required for an update (http.html#update)`, `${type}.id`));
   }
   if (contained) containedRules(resource, base, issues);
+  // dom-3, for the container's contained resources (a contained one holding more is refused by dom-2).
+  else if (resource.contained !== undefined) issues.push(...unreferencedContained(resource, type, base));
   issues.push(...structureIssues(resource, type, base, (nested, where, isContained) =>
     validateInto(nested, where, issues, depth + 1, isContained, opts)));
 }

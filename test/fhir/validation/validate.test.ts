@@ -74,7 +74,7 @@ test('control characters in strings (datatypes.html#string): value, 400; tab, CR
   assert.equal(statusOf({ resourceType: 'Patient', name: [{ family: 'a\u001fb' }] }), 400);
   assert.deepEqual(validateResource({ resourceType: 'Patient', name: [{ family: 'a\tb\r\nc' }] }), []);
   // Nested resources are walked too.
-  assert.deepEqual(at(validateResource({ resourceType: 'Patient', contained: [{ resourceType: 'Organization', id: 'o', name: '\u0007' }] })), ['value Patient.contained[0].name']);
+  assert.deepEqual(at(validateResource({ resourceType: 'Patient', contained: [{ resourceType: 'Organization', id: 'o', name: '\u0007' }], managingOrganization: { reference: '#o' } })), ['value Patient.contained[0].name']);
 });
 
 test('code outside a required value set: code-invalid, 422', () => {
@@ -153,11 +153,13 @@ test('contained resources are validated as their own type, with dom-2 and dom-4'
     { resourceType: 'Organization', id: 'or', contained: [{ resourceType: 'Patient' }], meta: { versionId: '1' } },
     { resourceType: 'Project', id: 'pj' },
   ];
-  assert.deepEqual(at(validateResource({ resourceType: 'Patient', contained })), [
+  // dom-3: each is referred to from the container (an extension may name any of them).
+  const refs = { generalPractitioner: [{ reference: '#pr' }, { reference: '#or' }], extension: [{ url: 'http://example.org/x', valueReference: { reference: '#ob' } }] };
+  assert.deepEqual(at(validateResource({ resourceType: 'Patient', contained, ...refs })), [
     'invariant Patient.contained[2].contained', 'invariant Patient.contained[2].meta', 'not-supported Patient.contained[3].resourceType',
     'required Patient.contained[1].status', 'structure Patient.contained[0].foo',
   ]);
-  assert.deepEqual(validateResource({ resourceType: 'Patient', contained: [{ resourceType: 'Practitioner', id: 'pr' }] }), []);
+  assert.deepEqual(validateResource({ resourceType: 'Patient', contained: [{ resourceType: 'Practitioner', id: 'pr' }], generalPractitioner: [{ reference: '#pr' }] }), []);
 });
 
 test('Bundle entries and Parameters resources are validated too', () => {
