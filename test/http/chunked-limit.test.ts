@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { head, rawRequest, type RawReply } from './raw-http.js';
+import { head, rawRequest, type RawReply, assertOutcome, countPatients } from './raw-http.js';
 
 const LIMIT = 256 * 1024;
 let server: TestServer;
@@ -21,16 +21,7 @@ const PATIENT = '{"resourceType":"Patient"}';
 const CHUNKED = { 'Content-Type': 'application/fhir+json', 'Transfer-Encoding': 'chunked' };
 const chunk = (b: Buffer | string) => Buffer.concat([Buffer.from(`${Buffer.byteLength(b).toString(16)}\r\n`), Buffer.from(b), Buffer.from('\r\n')]);
 
-async function countPatients(): Promise<number> {
-  const r = await server.db.pool.query(`select count(*)::int as n from fhir.resource where type = 'Patient'`);
-  return r.rows[0].n;
-}
 
-function assertOutcome(r: RawReply, status: number) {
-  assert.equal(r.status, status, r.body);
-  assert.match(r.headers['content-type'] ?? '', /^application\/fhir\+json/, r.body);
-  assert.equal(r.json?.resourceType, 'OperationOutcome', r.body);
-}
 
 /**
  * Sends a chunked body that never ends, 16 kB at a time, as fast as the server takes it. Resolves with the
@@ -62,7 +53,7 @@ function endlessChunked(timeoutMs: number): Promise<{ head: string; closed: bool
 }
 
 test('an endless chunked body is 413 as soon as it crosses the limit, and the server closes the connection', async () => {
-  const before = await countPatients();
+  const before = await countPatients(server);
   const started = Date.now();
   const r = await endlessChunked(5000);
   assert.ok(Date.now() - started < 5000);
@@ -72,13 +63,13 @@ test('an endless chunked body is 413 as soon as it crosses the limit, and the se
   assert.ok(r.closed);
   // The server stopped reading: what the client got out is the limit plus what the socket buffers hold.
   assert.ok(r.sent < LIMIT + 16 * 1024 * 1024, `sent ${r.sent}`);
-  assert.equal(await countPatients(), before);
+  assert.equal(await countPatients(server), before);
   const ok = await rawRequest(port, [head('GET /fhir/metadata HTTP/1.1', { Connection: 'close' })]);
   assert.equal(ok.status, 200);
 });
 
 test('a chunked body of exactly the limit is read; one byte more is 413 and nothing is written', async () => {
-  const before = await countPatients();
+  const before = await countPatients(server);
   const atLimit = Buffer.alloc(LIMIT, 0x20);
   atLimit.write(PATIENT, 0);
   const ok = await rawRequest(port, [head('POST /fhir/Patient HTTP/1.1', { ...CHUNKED, Connection: 'close' }), chunk(atLimit.subarray(0, 1000)), chunk(atLimit.subarray(1000)), '0\r\n\r\n']);
@@ -87,16 +78,16 @@ test('a chunked body of exactly the limit is read; one byte more is 413 and noth
   over.write(PATIENT, 0);
   const r = await rawRequest(port, [head('POST /fhir/Patient HTTP/1.1', CHUNKED), chunk(over), '0\r\n\r\n']);
   assertOutcome(r, 413);
-  assert.equal(await countPatients(), before + 1);
+  assert.equal(await countPatients(server), before + 1);
 });
 
 test('a coded body is held to the limit once decoded; its coding is still read', async () => {
-  const before = await countPatients();
+  const before = await countPatients(server);
   const big = Buffer.alloc(LIMIT + 1, 0x20);
   big.write(PATIENT, 0);
   const r = await rawRequest(port, [head('POST /fhir/Patient HTTP/1.1', { ...CHUNKED, 'Content-Encoding': 'gzip' }), chunk(gzipSync(big)), '0\r\n\r\n']);
   assertOutcome(r, 413);
   const small = await rawRequest(port, [head('POST /fhir/Patient HTTP/1.1', { ...CHUNKED, 'Content-Encoding': 'gzip', Connection: 'close' }), chunk(gzipSync(Buffer.alloc(LIMIT, 0x20).fill(PATIENT, 0, PATIENT.length))), '0\r\n\r\n']);
   assert.equal(small.status, 201, small.body);
-  assert.equal(await countPatients(), before + 1);
+  assert.equal(await countPatients(server), before + 1);
 });

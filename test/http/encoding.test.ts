@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync, deflateSync, brotliCompressSync } from 'node:zlib';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { head, rawRequest, type RawReply } from './raw-http.js';
+import { head, rawRequest, type RawReply, assertOutcome, countPatients } from './raw-http.js';
 
 let server: TestServer;
 let port: number;
@@ -15,16 +15,7 @@ before(async () => {
 });
 after(async () => server?.stop());
 
-function assertOutcome(r: RawReply, status: number) {
-  assert.equal(r.status, status, r.body);
-  assert.equal(r.json?.resourceType, 'OperationOutcome', r.body);
-  assert.doesNotMatch(r.body, /<html|at .*\.[jt]s:\d+|node:internal/i);
-}
 
-async function countPatients(): Promise<number> {
-  const r = await server.db.pool.query(`select count(*)::int as n from fhir.resource where type = 'Patient'`);
-  return r.rows[0].n;
-}
 
 const get = (target: string) => rawRequest(port, [head(`GET ${target} HTTP/1.1`, { Connection: 'close' })]);
 const post = (path: string, body: Buffer, headers: Record<string, string> = {}) =>
@@ -42,14 +33,14 @@ test('a query with a broken percent-escape or escapes that are not UTF-8 is 400,
 });
 
 test('a JSON body that is not UTF-8 is 400 and writes nothing; a UTF-8 byte order mark is ignored', async () => {
-  const before = await countPatients();
+  const before = await countPatients(server);
   const bad = Buffer.concat([Buffer.from('{"resourceType":"Patient","name":[{"family":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}]}')]);
   const r = await post('/fhir/Patient', bad);
   assertOutcome(r, 400);
   assert.match(r.json.issue[0].diagnostics, /UTF-8/);
   const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('{"resourceType":"Patient"}', 'utf16le')]);
   assertOutcome(await post('/fhir/Patient', utf16), 400);
-  assert.equal(await countPatients(), before);
+  assert.equal(await countPatients(server), before);
   const bom = await post('/fhir/Patient', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"resourceType":"Patient","name":[{"family":"Bom"}]}')]));
   assert.equal(bom.status, 201, bom.body);
   assert.equal(bom.json.name[0].family, 'Bom');
@@ -62,9 +53,9 @@ test('gzip, deflate and br bodies are decoded; stacked or unknown codings are 41
     assert.equal(r.status, 201, `${coding}: ${r.body}`);
     assert.equal(r.json.name[0].family, 'Zipped');
   }
-  const before = await countPatients();
+  const before = await countPatients(server);
   assertOutcome(await post('/fhir/Patient', gzipSync(gzipSync(text)), { 'Content-Encoding': 'gzip, gzip' }), 415);
   assertOutcome(await post('/fhir/Patient', Buffer.from(text), { 'Content-Encoding': 'zstd' }), 415);
   assertOutcome(await post('/fhir/Patient', Buffer.from(text), { 'Content-Encoding': 'gzip' }), 400);
-  assert.equal(await countPatients(), before);
+  assert.equal(await countPatients(server), before);
 });

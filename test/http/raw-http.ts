@@ -1,6 +1,8 @@
 // Raw HTTP/1.1 over node:net, for requests fetch would normalise or refuse to send (CONNECT, no Host,
 // a Content-Length that does not match the body, bytes that are not UTF-8).
+import assert from 'node:assert/strict';
 import { connect } from 'node:net';
+import type { TestServer } from '../helpers/server.js';
 
 export interface RawReply {
   status: number;
@@ -69,4 +71,19 @@ export function sendAndDrop(port: number, parts: Array<string | Buffer>, ms = 20
     });
     socket.on('error', () => resolve());
   });
+}
+
+/** An OperationOutcome answer: this status, FHIR JSON, at least one issue, no HTML page and no stack trace. */
+export function assertOutcome(r: RawReply, status: number): void {
+  assert.equal(r.status, status, r.body);
+  assert.match(r.headers['content-type'] ?? '', /^application\/fhir\+json/, r.body);
+  assert.equal(r.json?.resourceType, 'OperationOutcome', r.body);
+  assert.ok(r.json.issue.length >= 1);
+  assert.doesNotMatch(r.body, /<html|at .*\.[jt]s:\d+|node:internal/i);
+}
+
+/** How many Patients are stored (nothing written by a refused request). */
+export async function countPatients(server: TestServer): Promise<number> {
+  const r = await server.db.pool.query(`select count(*)::int as n from fhir.resource where type = 'Patient'`);
+  return r.rows[0].n;
 }

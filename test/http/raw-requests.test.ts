@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { head, rawRequest, sendAndDrop, type RawReply } from './raw-http.js';
+import { head, rawRequest, sendAndDrop, type RawReply, assertOutcome, countPatients } from './raw-http.js';
 
 let server: TestServer;
 let port: number;
@@ -15,18 +15,7 @@ before(async () => {
 });
 after(async () => server?.stop());
 
-function assertOutcome(r: RawReply, status: number) {
-  assert.equal(r.status, status, r.body);
-  assert.match(r.headers['content-type'] ?? '', /^application\/fhir\+json/, r.body);
-  assert.equal(r.json?.resourceType, 'OperationOutcome', r.body);
-  assert.ok(r.json.issue.length >= 1);
-  assert.doesNotMatch(r.body, /<html|at .*\.[jt]s:\d+|node:internal/i);
-}
 
-async function countPatients(): Promise<number> {
-  const r = await server.db.pool.query(`select count(*)::int as n from fhir.resource where type = 'Patient'`);
-  return r.rows[0].n;
-}
 
 async function stillServing() {
   const r = await rawRequest(port, [head('GET /fhir/metadata HTTP/1.1', { Connection: 'close' })]);
@@ -53,10 +42,10 @@ test('CONNECT is a 405 OperationOutcome with Allow (RFC 9110 §9.3.6), not a dro
 });
 
 test('an Expect other than 100-continue is a 417 OperationOutcome and nothing is written (RFC 9110 §10.1.1)', async () => {
-  const before = await countPatients();
+  const before = await countPatients(server);
   const r = await rawRequest(port, [head('POST /fhir/Patient HTTP/1.1', { 'Content-Type': 'application/fhir+json', 'Content-Length': PATIENT.length, Expect: 'teapot' }), PATIENT]);
   assertOutcome(r, 417);
-  assert.equal(await countPatients(), before);
+  assert.equal(await countPatients(server), before);
   // 100-continue is honoured: an interim 100, then the answer.
   const ok = await rawRequest(port, [head('POST /fhir/Patient HTTP/1.1', { 'Content-Type': 'application/fhir+json', 'Content-Length': PATIENT.length, Expect: '100-continue', Connection: 'close' }), PATIENT]);
   assert.deepEqual(ok.interim, [100]);
@@ -70,19 +59,19 @@ test('HTTP/1.1 without Host is a 400 OperationOutcome (RFC 9112 §3.2); HTTP/1.0
 });
 
 test('a declared Content-Length over the limit is 413 at once, before the body arrives, and nothing is written', async () => {
-  const before = await countPatients();
+  const before = await countPatients(server);
   const started = Date.now();
   // The client declares 40 MB and sends 26 bytes: the answer must not wait for the rest.
   const r = await rawRequest(port, [head('POST /fhir/Patient HTTP/1.1', { 'Content-Type': 'application/fhir+json', 'Content-Length': 40 * 1024 * 1024 }), PATIENT], 3000);
   assertOutcome(r, 413);
   assert.ok(Date.now() - started < 3000);
-  assert.equal(await countPatients(), before);
+  assert.equal(await countPatients(server), before);
   await stillServing();
 });
 
 test('a body of exactly 32 MB is read; one byte more is 413 and the server keeps serving', async () => {
   const limit = 32 * 1024 * 1024;
-  const before = await countPatients();
+  const before = await countPatients(server);
   // Padding with whitespace outside the value: the parsed resource stays small.
   const atLimit = Buffer.alloc(limit, 0x20);
   atLimit.write(PATIENT, 0);
@@ -92,12 +81,12 @@ test('a body of exactly 32 MB is read; one byte more is 413 and the server keeps
   over.write(PATIENT, 0);
   const r = await rawRequest(port, [head('POST /fhir/Patient HTTP/1.1', { 'Content-Type': 'application/fhir+json', 'Content-Length': limit + 1 }), over], 9000);
   assertOutcome(r, 413);
-  assert.equal(await countPatients(), before + 1);
+  assert.equal(await countPatients(server), before + 1);
   await stillServing();
 });
 
 test('hundreds of connections dropped mid-request write nothing and leave the server serving', async () => {
-  const before = await countPatients();
+  const before = await countPatients(server);
   const cut = (i: number): Array<string | Buffer> => [
     [head('POST /fhir/Patient HTTP/1.1', { 'Content-Type': 'application/fhir+json', 'Content-Length': 1000 }), '{"resourceType":"Patient","name":[{"family":"Cu'],
     ['GET /fhir/Patient HTTP/1.1\r\nHost: localhost\r\nAcc'],
@@ -106,6 +95,6 @@ test('hundreds of connections dropped mid-request write nothing and leave the se
   ][i % 3]!;
   await Promise.all(Array.from({ length: 300 }, (_, i) => sendAndDrop(port, cut(i), 10 + (i % 20))));
   await new Promise((r) => setTimeout(r, 200));
-  assert.equal(await countPatients(), before);
+  assert.equal(await countPatients(server), before);
   await stillServing();
 });
