@@ -5,8 +5,11 @@
 // match every Patient: a type with one resource would have it overwritten, deleted or silently reused.
 import { badRequest } from '../errors.js';
 
-/** Transport parameters a client may leave in a URL; they say nothing about which resource is meant. */
-const TRANSPORT = new Set(['_format', '_pretty']);
+/**
+ * Transport parameters a client may leave in a URL (http.html#mime-type _format; _pretty): they only shape how
+ * the answer is sent and say nothing about which resource is meant.
+ */
+export const TRANSPORT = new Set(['_format', '_pretty']);
 /** search.html "Controlling results" (and this server's paging cursor): they shape a result, they filter nothing. */
 const RESULT = new Set(['_count', '_sort', '_total', '_summary', '_elements', '_include', '_revinclude', '_contained', '_containedType', '_cursor']);
 

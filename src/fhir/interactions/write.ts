@@ -19,6 +19,7 @@ import { readCurrent } from '../../store/resources.js';
 import { writeResponse, parseETags, versionHeaders, returnPreference } from '../respond.js';
 import { expectedVersion } from '../if-match.js';
 import { findMatches, parseCriteria } from '../criteria.js';
+import { TRANSPORT } from '../conditional-criteria.js';
 import { collectReferences, conditionalTarget } from '../import/references.js';
 import { info } from '../outcome.js';
 import { applyJsonPatch, membersWritten } from '../json-patch.js';
@@ -52,9 +53,6 @@ function bodyResource(req: FhirRequest, type: string, base: string): Resource {
   }
   return b;
 }
-
-/** The parameters that only shape how the answer is sent (http.html#mime-type _format; _pretty). */
-const TRANSPORT = new Set(['_format', '_pretty']);
 
 /**
  * http.html#create defines the create URL as `POST [base]/[type] {?_format=[mime-type]}`: no other
@@ -138,7 +136,7 @@ export async function conditionalUpdate(req: FhirRequest, tx: Tx, svc: Services)
 }
 
 function searchParams(req: FhirRequest): Array<[string, string]> {
-  const p = req.params.filter(([k]) => !['_format', '_pretty'].includes(k));
+  const p = req.params.filter(([k]) => !TRANSPORT.has(k));
   if (p.length === 0) throw badRequest('a conditional interaction needs search criteria in the URL');
   return p;
 }
