@@ -11,7 +11,7 @@ import { containedParam } from './keys.js';
 import { tokenCondition } from './params/token.js';
 import { stringValueCondition, uriCondition } from './params/string.js';
 import { referenceCondition } from './params/reference.js';
-import { dateCondition, lastUpdatedCondition } from './params/date.js';
+import { dateCondition, lastUpdatedCondition, lastUpdatedYearCondition } from './params/date.js';
 import { numberValueCondition } from './params/number.js';
 import { compositeCondition, nearCondition } from './params/composite.js';
 import { textPredicate } from './params/text.js';
@@ -297,7 +297,8 @@ export function predicate(e: Expr, r: Frag, ctx: Ctx): Frag {
     case 'missing': return missingPredicate(e.ps, e.missing, r, ctx);
     case 'id': return sql`${r}.id = any(${e.ids})`;
     case 'types': return sql`${r}.type = any(${e.types})`;
-    case 'lastUpdated': return lastUpdatedCondition(e.values, e.name, sql`${r}.last_updated`, ctx.now);
+    // The de-identified copy keeps only the year of lastUpdated: a range there (params/date.ts).
+    case 'lastUpdated': return (ctx.schema === 'deid' ? lastUpdatedYearCondition : lastUpdatedCondition)(e.values, e.name, sql`${r}.last_updated`, ctx.now);
     case 'text': return textPredicate(e, r, ctx);
     case 'list': {
       const l = ident(ctx.alias('l'));

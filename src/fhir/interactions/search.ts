@@ -25,7 +25,8 @@ export function dbContextOf(ctx: AuthContext): DbContext {
   return { tenant: ctx.tenant, role: ctx.role, patient: ctx.patient, scopes: ctx.scopes.join(' '), actor: ctx.userId ?? ctx.clientId };
 }
 
-const strictOf = (req: FhirRequest): boolean => /(?:^|[;,\s])handling\s*=\s*"?strict/i.test(req.headers['prefer'] ?? '');
+/** `Prefer: handling=strict` (search.html#errors): unknown or unsupported parameters become a 400. */
+export const strictOf = (req: FhirRequest): boolean => /(?:^|[;,\s])handling\s*=\s*"?strict/i.test(req.headers['prefer'] ?? '');
 
 function typesParam(req: FhirRequest): string[] | undefined {
   const v = req.params.filter(([k]) => k === '_type').flatMap(([, x]) => x.split(',')).map((s) => s.trim()).filter(Boolean);
@@ -136,11 +137,13 @@ export function compartmentScope(req: FhirRequest): Scope {
  * http.html#cond-update): at most `limit` rows (2 tells none/one/many). Unknown parameters are refused
  * (strict), since ignoring one would widen what a conditional write touches.
  */
-export async function matchCriteria(tx: Tx, svc: Services, tenant: string, type: string, params: Array<[string, string]>, limit = 2):
-  Promise<Array<{ rid: string; type: string; id: string; content: string }>> {
-  await ensureCustomParams(tx, tenant);
-  const planned = plan({ types: [type], params: params.filter(([k]) => !['_count', '_sort', '_format', '_pretty'].includes(k)), strict: true, tenant });
-  const opts: QueryOptions = { tenant, base: svc.config.fhirBase, now: Date.now() };
+export async function matchCriteria(tx: Tx, svc: Services, tenant: string, type: string, params: Array<[string, string]>, limit = 2,
+  schema: SearchSchema = 'fhir'): Promise<Array<{ rid: string; type: string; id: string; content: string }>> {
+  // schema deid: a researcher's granular read check (../granular.ts), over the copy as runSearch does it.
+  const deid = schema === 'deid';
+  if (!deid) await ensureCustomParams(tx, tenant);
+  const planned = plan({ types: [type], params: params.filter(([k]) => !['_count', '_sort', '_format', '_pretty'].includes(k)), strict: true, tenant: deid ? undefined : tenant });
+  const opts: QueryOptions = { tenant, base: svc.config.fhirBase, now: Date.now(), ...(deid ? { schema } : {}) };
   const sr = await withChainTargets(tx, svc, planned, opts);
   const rows = await runPage(tx, pageQuery(sr, opts, limit).sql, 0);
   return rows.map((r) => ({ rid: r.rid, type: r.type, id: r.id, content: r.content }));

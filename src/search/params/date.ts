@@ -63,3 +63,41 @@ export function lastUpdatedCondition(values: string[], name: string, col: Frag, 
     }
   }));
 }
+
+/** 1 January (UTC) of the year `ms` falls in (setUTCFullYear: Date.UTC would read years 0–99 as 19xx). */
+function yearStart(ms: number): number {
+  const d = new Date(0);
+  d.setUTCFullYear(new Date(ms).getUTCFullYear(), 0, 1);
+  return d.getTime();
+}
+
+/**
+ * _lastUpdated on the de-identified copy (deid.resource.last_updated). Safe Harbor keeps only the year of
+ * the source's lastUpdated (migrations/040: stored as its 1 January, UTC), so the target is that whole year
+ * [c, c + 1 year) and is compared as a range, as every date is (R4 search.html#date: "the range of the
+ * search value" against "the range of the target value"), not as the instant 1 January: a resource updated
+ * in June 2024 is found by `ge2024-03-01` and `gt2024-01-01` as it is on the identified side, and nothing
+ * finer than the year is revealed. With F(t) the start of t's UTC year, c + 1y <= t ⇔ c < F(t), and
+ * c + 1y > t ⇔ c >= F(t); each prefix below is rangeCondition's with those substituted (the column stays
+ * bare, so the (tenant, type, last_updated) index serves it).
+ */
+export function lastUpdatedYearCondition(values: string[], name: string, col: Frag, now: number): Frag {
+  const at = (ms: number): Frag => sql`${isoOf(ms)}::timestamptz`;
+  return or(values.map((v) => {
+    const { prefix, q } = parseDateValue(v, name, now);
+    const lo = at(q.lo);
+    const hi = at(q.hi);
+    const endsBy = at(yearStart(q.hi)); // c < endsBy ⇔ the year ends at or before q.hi
+    switch (prefix) {
+      case 'eq': return sql`(${col} >= ${lo} and ${col} < ${endsBy})`;
+      case 'ne': return sql`(${col} < ${lo} or ${col} >= ${endsBy})`;
+      case 'gt': return sql`${col} >= ${endsBy}`;
+      case 'lt': return sql`${col} < ${lo}`;
+      case 'ge': return sql`(${col} >= ${lo} or ${col} >= ${endsBy})`;
+      case 'le': return sql`(${col} < ${endsBy} or ${col} < ${lo})`;
+      case 'sa': return sql`${col} >= ${hi}`;
+      case 'eb': return sql`${col} < ${at(yearStart(q.lo))}`;
+      case 'ap': return sql`(${col} < ${hi} and ${col} >= ${at(yearStart(q.lo))})`;
+    }
+  }));
+}
