@@ -114,13 +114,17 @@ export async function replaceResource(tx: Tx, prior: StoredResource, next: NewVe
 export interface HistoryQuery {
   type?: string;
   id?: string;
-  /** Only versions updated after this instant (`_since`). */
+  /**
+   * Only versions written at or after this instant (`_since`, R4 http.html#history: "Only include resource
+   * versions that were created at or after the given instant in time").
+   */
   since?: string;
   /**
    * Only versions current at some point during [from, to) (`_at`, http.html#history: "current at some point
    * during the time period specified in the date time value"): written before `to`, superseded after `from`.
+   * An absent bound is open (a prefix such as `_at=ge2024` or `_at=lt2024`, search.html#prefix).
    */
-  at?: { from: string; to: string };
+  at?: { from?: string; to?: string };
   count: number;
   /** Keyset cursor: versions strictly older than (lastUpdated, rid, version). */
   after?: { lastUpdated: string; rid: string; version: number };
@@ -142,8 +146,8 @@ export async function history(tx: Tx, q: HistoryQuery): Promise<HistoryEntry[]> 
   };
   if (q.type) add('type = ?', q.type);
   if (q.id) add('id = ?', q.id);
-  if (q.since) add('last_updated > ?', q.since);
-  if (q.at) add('last_updated < ?', q.at.to);
+  if (q.since) add('last_updated >= ?', q.since);
+  if (q.at?.to) add('last_updated < ?', q.at.to);
   if (q.after) {
     values.push(q.after.lastUpdated, q.after.rid, q.after.version);
     const n = values.length;
@@ -152,8 +156,8 @@ export async function history(tx: Tx, q: HistoryQuery): Promise<HistoryEntry[]> 
   values.push(q.count);
   const limit = `$${values.length}`;
   const cond = where.join(' and ');
-  if (q.at) values.push(q.at.from);
-  const atCond = q.at ? ` and superseded > $${values.length}` : '';
+  if (q.at?.from) values.push(q.at.from);
+  const atCond = q.at?.from ? ` and superseded > $${values.length}` : '';
   const r = await tx.query(
     `select * from (
        (select ${HISTORY_COLUMNS} from fhir.resource where ${cond} order by last_updated desc, rid desc, version desc limit ${limit})
@@ -170,11 +174,11 @@ export async function countHistory(tx: Tx, q: Omit<HistoryQuery, 'count' | 'afte
   const values: unknown[] = [tx.ctx.tenant];
   if (q.type) { values.push(q.type); where.push(`type = $${values.length}`); }
   if (q.id) { values.push(q.id); where.push(`id = $${values.length}`); }
-  if (q.since) { values.push(q.since); where.push(`last_updated > $${values.length}`); }
-  if (q.at) { values.push(q.at.to); where.push(`last_updated < $${values.length}`); }
+  if (q.since) { values.push(q.since); where.push(`last_updated >= $${values.length}`); }
+  if (q.at?.to) { values.push(q.at.to); where.push(`last_updated < $${values.length}`); }
   const cond = where.join(' and ');
-  if (q.at) values.push(q.at.from);
-  const atCond = q.at ? ` and superseded > $${values.length}` : '';
+  if (q.at?.from) values.push(q.at.from);
+  const atCond = q.at?.from ? ` and superseded > $${values.length}` : '';
   const r = await tx.query<{ n: string }>(
     `select (select count(*) from fhir.resource where ${cond}) + (select count(*) from fhir.resource_history where ${cond}${atCond}) as n`,
     values,
