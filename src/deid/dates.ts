@@ -4,10 +4,15 @@
 // the same number of days (limited data sets keep intervals between a patient's events).
 
 // FHIR date, dateTime and instant (R4 datatypes.html): YYYY, YYYY-MM, YYYY-MM-DD, then an optional time.
+// The fraction of a second has no length limit in FHIR ("2014-07-19T10:11:12.1234567890123+05:00" is
+// valid): the length cap only keeps long free text out of the regex, so it leaves room for 20 digits.
 const DATE_LIKE = /^(\d{4})(?:-(\d{2})(?:-(\d{2})(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?)?)?$/;
 
+/** Longest date-like string: a dateTime with a 20-digit fraction and a zone offset. */
+const MAX_DATE_CHARS = 46;
+
 export function isDateLike(s: string): boolean {
-  return s.length >= 4 && s.length <= 35 && s.charCodeAt(0) >= 48 && s.charCodeAt(0) <= 57 && DATE_LIKE.test(s);
+  return s.length >= 4 && s.length <= MAX_DATE_CHARS && s.charCodeAt(0) >= 48 && s.charCodeAt(0) <= 57 && DATE_LIKE.test(s);
 }
 
 /** `2019-03-04T10:00:00Z` → `2019`. */
@@ -45,3 +50,15 @@ export function ageInYears(birthDate: string, now: Date): number | undefined {
 
 /** Ages above this are reported only as "90 or older". */
 export const MAX_AGE = 89;
+
+/**
+ * Whether a date directly related to an individual reveals an age over 89 by its year alone
+ * (§164.514(b)(2)(i)(C): "all elements of dates (including year) indicative of such age"): a birth date
+ * of someone now over 89, and equally any event dated more than 89 years ago (the person existed then).
+ * The same reckoning as a birthDate (ageInYears), so a date kept here never tells more than a kept birth year.
+ */
+export function revealsAgeOver89(date: string, now: Date): boolean {
+  const year = Number(date.slice(0, 4));
+  if (!(year <= now.getUTCFullYear() - MAX_AGE - 1)) return false; // fast path: recent dates
+  return (ageInYears(date, now) ?? 0) > MAX_AGE;
+}

@@ -28,16 +28,28 @@ export class Pseudonyms {
   }
 
   /**
+   * The pseudonym of a contained resource's local id. The writer chooses local ids freely
+   * ("zqx-dr-family-1958", an MRN): kept, they are "any other unique identifying number, characteristic,
+   * or code" (§164.514(b)(2)(i)(R)). Keyed like every id, and the same for the id and its `#id` references.
+   */
+  local(id: string): string {
+    return this.id('#', id);
+  }
+
+  /**
    * A Reference.reference rewritten to `Type/<pseudonym>[/_history/v]`; absolute URLs become relative
-   * (the URL itself may identify a system). Contained references (#x) stay. Anything else (urn:uuid,
-   * urn:oid, query references) cannot be resolved on the de-identified side: undefined = drop it.
+   * (the URL itself may identify a system). Contained references (#x) become `#<local pseudonym>`, `#` (the
+   * container) stays. Anything else (urn:uuid, urn:oid, query references) cannot be resolved on the
+   * de-identified side: undefined = drop it.
    */
   reference(ref: string): string | undefined {
-    if (ref.charCodeAt(0) === 35) return ref; // '#': contained
+    if (ref.charCodeAt(0) === 35) return ref.length === 1 ? ref : `#${this.local(ref.slice(1))}`; // '#': contained
     let out = this.refs.get(ref);
     if (out === undefined) {
       const m = REF.exec(ref);
-      out = m ? `${m[1]}/${this.id(m[1], m[2])}${m[3] ?? ''}` : '';
+      // A version is kept when it is a version number (what this server assigns); any other text is the
+      // writer's ("/_history/ada-1958"), removed with the version (§164.514(b)(2)(i)(R)).
+      out = m ? `${m[1]}/${this.id(m[1], m[2])}${m[3] && /^\/_history\/\d{1,9}$/.test(m[3]) ? m[3] : ''}` : '';
       if (this.refs.size >= CACHE_MAX) this.refs.clear();
       this.refs.set(ref, out);
     }

@@ -3,16 +3,19 @@
 // Deny by element name where FHIR names identify a kind (patterns §4.3), plus value rules:
 //   A names: HumanName anywhere (`name` holding objects), names of Location/Group/CareTeam/…, Reference.display
 //   B geography: Address → state, country, ZIP3 (geo.ts); Location.position
-//   C dates: every date/dateTime/instant → its year (or shifted per patient); ages > 89 → "90 or older"
-//   D–F telecom; G–K, M identifiers, device serials and UDIs, lot numbers; N URLs (url, fullUrl, Attachment)
+//   C dates: every date/dateTime/instant → its year (or shifted per patient); ages > 89 → "90 or older",
+//     and dates whose year reveals such an age removed (dates.ts revealsAgeOver89)
+//   D–F telecom; G–K, M identifiers, device serials and UDIs, lot numbers; N URLs (every uri/url element)
 //   O IP addresses: AuditEvent and Provenance are never copied; P/Q photos, attachments, base64 data
 //   R free text: narratives (text), notes, comments, descriptions, valueString; every extension not listed
-// Ids and references become keyed-hash pseudonyms (pseudonym.ts), so references still resolve.
+// Ids and references become keyed-hash pseudonyms (pseudonym.ts), so references still resolve; contained
+// resources' local ids too. Deny by default: an element not in the R4 definitions is removed (elements.ts).
 import type { Pseudonyms } from './pseudonym.js';
 import type { DeidMode } from './settings.js';
-import { ageInYears, isDateLike, MAX_AGE, shiftDate, yearOnly } from './dates.js';
+import { ageInYears, isDateLike, MAX_AGE, revealsAgeOver89, shiftDate, yearOnly } from './dates.js';
 import { generalizeAddress, zip3 } from './geo.js';
-import { childGroup, choiceKey, elementsOf } from '../registry/resource-types.js';
+import { groupOldAge } from './ages.js';
+import { DATE_TYPES, DROP_TYPES, KEPT_STRINGS, keptUri, slotsOf } from './elements.js';
 
 export interface DeidOptions {
   mode: DeidMode;
@@ -79,61 +82,39 @@ interface Walk {
   now: Date;
 }
 
-/**
- * Data types removed wherever an element of that type sits, whatever its name (45 CFR §164.514(b)(2)(i)):
- * a name-based list alone missed Specimen.accessionIdentifier, DocumentReference.masterIdentifier,
- * ImagingStudy.series.uid and the like. `id`, `oid`, `uuid` typed elements are identifiers (DICOM UIDs);
- * the resource's own id is pseudonymised, a contained resource's local id kept (its references are '#id').
- */
-const DROP_TYPES = new Set(['Identifier', 'HumanName', 'ContactPoint', 'Attachment', 'Signature', 'Annotation', 'Narrative',
-  'base64Binary', 'id', 'oid', 'uuid', 'xhtml']);
-/**
- * Free text (string, markdown) is removed unless it is terminology or a unit (R: "any other unique identifying
- * number, characteristic, or code"): Condition.onsetString, Coverage.class.value, Procedure.performedString
- * ("2020/02/03", a date the year rule cannot see) all held identifying text. Kept: a Coding's display, a
- * quantity's unit, and the name of a resource that names no person, place or group (Organization, Medication…).
- */
-const KEPT_STRINGS = new Set(['Coding.display', 'Quantity.unit', 'Age.unit', 'Duration.unit', 'Count.unit', 'Distance.unit']);
-
-/** An element's type and where its children are defined, by JSON property name, per element group. */
-interface Slot { type: string; child: string }
-const slotsByGroup = new Map<string, Map<string, Slot> | null>();
-function slotsOf(group: string | undefined): Map<string, Slot> | undefined {
-  if (!group) return undefined;
-  let slots = slotsByGroup.get(group);
-  if (slots === undefined) {
-    const els = elementsOf(group);
-    slots = els ? new Map() : null;
-    for (const el of els ?? []) {
-      if (el.ref) slots!.set(el.name, { type: 'BackboneElement', child: el.ref });
-      else if (el.name.endsWith('[x]')) for (const t of el.types) slots!.set(choiceKey(el.name, t), { type: t, child: childGroup(group, el, t) });
-      else if (el.types[0]) slots!.set(el.name, { type: el.types[0], child: childGroup(group, el, el.types[0]) });
-    }
-    slotsByGroup.set(group, slots);
-  }
-  return slots ?? undefined;
+/** A date kept as its year (or shifted); removed when the year itself reveals an age over 89 (C). */
+function dateValue(s: string, w: Walk): string | undefined {
+  if (w.mode === 'date-shift') return shiftDate(s, w.shift);
+  return revealsAgeOver89(s, w.now) ? undefined : yearOnly(s);
 }
 
-/** UCUM units of time, in years, for the age rule (C: "all ages over 89"). */
-const YEARS_PER: Record<string, number> = { a: 1, yr: 1, year: 1, years: 1, mo: 1 / 12, month: 1 / 12, months: 1 / 12,
-  wk: 7 / 365.25, week: 7 / 365.25, weeks: 7 / 365.25, d: 1 / 365.25, day: 1 / 365.25, days: 1 / 365.25 };
-
-function dateValue(s: string, w: Walk): string {
-  return w.mode === 'date-shift' ? shiftDate(s, w.shift) : yearOnly(s);
+/** An element of a date type: a value that is not a readable date is removed, never copied as written. */
+function dateElement(v: unknown, w: Walk): unknown {
+  if (typeof v === 'string') return isDateLike(v) ? dateValue(v, w) : undefined;
+  if (!Array.isArray(v)) return undefined;
+  const out = v.map((x) => dateElement(x, w)).filter((x) => x !== undefined);
+  return out.length ? out : undefined;
 }
 
-function value(v: unknown, w: Walk, rtype: string, group: string | undefined): unknown {
+/** A canonical to a contained definition ('#q1', dom-3) follows its local pseudonym; others are definitions' URLs. */
+function canonical(v: unknown, w: Walk): unknown {
+  if (Array.isArray(v)) return v.map((x) => canonical(x, w));
+  return typeof v === 'string' && v.charCodeAt(0) === 35 ? w.p.reference(v) : v;
+}
+
+/** `local`: the objects are contained resources, whose ids are local (pseudonym.ts `local`). */
+function value(v: unknown, w: Walk, rtype: string, group: string | undefined, local = false): unknown {
   if (typeof v === 'string') return isDateLike(v) ? dateValue(v, w) : v;
   if (typeof v !== 'object' || v === null) return v;
   if (Array.isArray(v)) {
     const out: unknown[] = [];
     for (const x of v) {
-      const y = value(x, w, rtype, group);
+      const y = value(x, w, rtype, group, local);
       if (y !== undefined) out.push(y);
     }
     return out.length ? out : undefined;
   }
-  return object(v as Record<string, unknown>, w, rtype, false, group);
+  return object(v as Record<string, unknown>, w, rtype, false, group, local);
 }
 
 /** The race, ethnicity and birth-sex extensions as categories only: codes, and the category's text. */
@@ -151,10 +132,13 @@ function keptExtension(e: Record<string, unknown>): Record<string, unknown> {
 const isObjectValue = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const coding = (c: Record<string, unknown>) => Object.fromEntries(['system', 'code', 'display'].filter((k) => typeof c[k] === 'string').map((k) => [k, c[k]]));
 
-function object(o: Record<string, unknown>, w: Walk, rtype: string, top: boolean, group: string | undefined): Record<string, unknown> | undefined {
+function object(o: Record<string, unknown>, w: Walk, rtype: string, top: boolean, group: string | undefined, local = false): Record<string, unknown> | undefined {
   const isResource = typeof o.resourceType === 'string';
   if (isResource) group = rtype = o.resourceType as string;
   const slots = slotsOf(group);
+  // An object where the definitions know no elements (a primitive given an object, an unknown type): removed.
+  // A type never copied stays out when nested too (a Provenance contained, an AuditEvent in a stored Bundle: O).
+  if (!slots || (isResource && !top && EXCLUDED_TYPES.has(rtype))) return undefined;
   const out: Record<string, unknown> = {};
   let n = 0;
   for (const key in o) {
@@ -164,10 +148,11 @@ function object(o: Record<string, unknown>, w: Walk, rtype: string, top: boolean
     const slot = slots?.get(key);
     switch (key) {
       case 'id':
-        // The resource's own id: a pseudonym; a contained resource's: local ('#id'); an element's: text of
-        // the writer's choosing ("born-1930-05-05-…"), removed.
-        if (top) out.id = w.p.id(rtype, String(v));
-        else if (isResource) out.id = v;
+        // The resource's own id and a nested one's (Bundle.entry.resource): a pseudonym; a contained
+        // resource's: a local pseudonym matching its '#id' references; an element's: text of the writer's
+        // choosing ("born-1930-05-05-…"), removed.
+        if (top || (isResource && !local)) out.id = w.p.id(rtype, String(v));
+        else if (isResource) out.id = w.p.local(String(v));
         else continue;
         n++;
         continue;
@@ -178,8 +163,9 @@ function object(o: Record<string, unknown>, w: Walk, rtype: string, top: boolean
       case 'meta':
         continue; // rebuilt by the caller: versionId, profile and the de-identification labels only
       case 'display':
-        // A Coding's display is terminology; a Reference's display names a person.
-        if ('code' in o || 'system' in o) {
+        // A Coding's display is terminology; a Reference's display names a person (A), whatever else the
+        // object holds, and a display without a code is free text. Only a defined display of a code is kept.
+        if (slot?.type === 'string' && group !== 'Reference' && typeof o.code === 'string') {
           out.display = v;
           n++;
         }
@@ -201,7 +187,7 @@ function object(o: Record<string, unknown>, w: Walk, rtype: string, top: boolean
         continue;
       }
       case 'name':
-        if (typeof v === 'string' && isResource && !NAMED_TYPES.has(rtype)) {
+        if (typeof v === 'string' && slot?.type === 'string' && isResource && !NAMED_TYPES.has(rtype)) {
           out.name = v;
           n++;
         }
@@ -214,37 +200,30 @@ function object(o: Record<string, unknown>, w: Walk, rtype: string, top: boolean
         if (w.mode === 'safe-harbor' && typeof v === 'string' && (ageInYears(v, w.now) ?? 0) > MAX_AGE) continue;
         break;
     }
-    if (slot) {
-      if (DROP_TYPES.has(slot.type)) continue;
-      if ((slot.type === 'string' || slot.type === 'markdown') && !KEPT_STRINGS.has(`${group}.${key}`)) continue;
-      if (slot.type === 'Address') {
-        if (isObjectValue(v) || Array.isArray(v)) {
-          const list = (Array.isArray(v) ? v : [v]).map((a) => generalizeAddress(a as Record<string, unknown>)).filter((a) => a !== undefined);
-          if (list.length) {
-            out[key] = Array.isArray(v) ? list : list[0];
-            n++;
-          }
+    // Not an element of this type (deny by default): removed rather than guessed at, whatever its value.
+    if (!slot) continue;
+    if (DROP_TYPES.has(slot.type)) continue;
+    if ((slot.type === 'string' || slot.type === 'markdown') && !KEPT_STRINGS.has(`${group}.${key}`)) continue;
+    if (!keptUri(slot.type, group!, key)) continue;
+    if (slot.type === 'Address') {
+      if (isObjectValue(v) || Array.isArray(v)) {
+        const list = (Array.isArray(v) ? v : [v]).map((a) => generalizeAddress(a as Record<string, unknown>)).filter((a) => a !== undefined);
+        if (list.length) {
+          out[key] = Array.isArray(v) ? list : list[0];
+          n++;
         }
-        continue;
       }
-    } else if (slots && typeof v === 'string' && !isDateLike(v)) {
-      continue; // not an element of this type: removed rather than guessed at
+      continue;
     }
-    const y = value(v, w, rtype, slot?.child);
+    const y = DATE_TYPES.has(slot.type) ? dateElement(v, w) : slot.type === 'canonical' ? canonical(v, w)
+      : value(v, w, rtype, slot.child, key === 'contained');
     if (y !== undefined) {
       out[key] = y;
       n++;
     }
   }
-  // Ages over 89 (an Age, or a Quantity of time) are grouped: "90 or older".
-  const unit = String(out.code ?? out.unit ?? '').toLowerCase();
-  if (typeof out.value === 'number' && YEARS_PER[unit] !== undefined && out.value * YEARS_PER[unit] > MAX_AGE) {
-    out.value = MAX_AGE + 1;
-    out.comparator = '>=';
-    out.unit = 'years';
-    out.system = 'http://unitsofmeasure.org';
-    out.code = 'a';
-  }
+  // Ages over 89 (an Age, or a Quantity of time) are grouped: "90 or older" (ages.ts).
+  groupOldAge(out, group === 'Age');
   return n ? out : undefined;
 }
 
@@ -258,8 +237,10 @@ function meta(source: unknown): Record<string, unknown> {
   const m = (source ?? {}) as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   if (m.versionId !== undefined) out.versionId = m.versionId;
-  if (Array.isArray(m.profile)) out.profile = m.profile;
-  out.security = [...(Array.isArray(m.security) ? (m.security as unknown[]) : []), ...SECURITY];
+  if (Array.isArray(m.profile)) out.profile = m.profile.filter((x) => typeof x === 'string');
+  // The writer's security labels as codes only: an element id or extension on a label is free text (R).
+  const labels = Array.isArray(m.security) ? (m.security as unknown[]).filter(isObjectValue).map(coding).filter((c) => typeof c.code === 'string') : [];
+  out.security = [...labels, ...SECURITY];
   return out;
 }
 

@@ -122,7 +122,7 @@ test('ids and references become keyed pseudonyms that still resolve; determinist
   assert.match(pat.id, /^[0-9a-f]{32}$/);
   assert.equal(obs.resource.subject.reference, `Patient/${pat.id}`, 'the reference resolves to the de-identified Patient');
   assert.equal(obs.resource.encounter.reference, `Encounter/${p.id('Encounter', 'enc-9')}/_history/2`);
-  assert.deepEqual(obs.resource.hasMember, [{ reference: '#c1' }], 'contained kept, urn:uuid dropped');
+  assert.deepEqual(obs.resource.hasMember, [{ reference: `#${p.local('c1')}` }], 'contained references kept as local pseudonyms, urn:uuid dropped');
   assert.equal(obs.resource.performer, undefined);
   assert.deepEqual(obs.compartments, [`Patient/${pat.id}`]);
   assert.equal(sh(patient).id, pat.id, 'deterministic');
